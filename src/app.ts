@@ -1,0 +1,170 @@
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { VigilConfig } from './platform/config/schema.js';
+import { createLogger, redactUrl, type Logger } from './platform/logging/logger.js';
+import { createPool, type Pool } from './platform/db/pool.js';
+import { discoverMigrations, migrate, migrationStatus } from './platform/db/migrations.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './platform/db/embedded.js';
+import { buildHttpServer } from './platform/http/server.js';
+import { healthRoutes, type ReadinessCheck } from './platform/http/health.routes.js';
+import { Metrics } from './platform/http/metrics.js';
+import { unauthorized } from './platform/http/errors.js';
+import { JobRepository, JobRunner } from './platform/jobs/index.js';
+import { jobRoutes } from './platform/jobs/jobs.routes.js';
+import type { JobDefinition, ScheduleDefinition } from './platform/jobs/types.js';
+import { OrgRepository } from './org/org.repository.js';
+import { orgRoutes } from './org/org.routes.js';
+import { seedDemoOrganisation } from './org/demo-seed.js';
+import { archiveJobs } from './archive/archive.jobs.js';
+
+export type Mode = 'serve' | 'worker';
+
+/** A running Vigil process: what `vigil serve` and `vigil worker` start and stop. */
+export interface Vigil {
+  config: VigilConfig;
+  logger: Logger;
+  pool: Pool;
+  databaseUrl: string;
+  embedded?: EmbeddedPostgres;
+  runner?: JobRunner;
+  http?: FastifyInstance;
+  /** The address the HTTP server listens on (serve mode). */
+  url?: string;
+  demo?: { corpSlug: string; created: boolean };
+  close(): Promise<void>;
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(url: string, cause: Error) {
+    super(`database: cannot connect to ${redactUrl(url)}: ${cause.message}`);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/**
+ * Opens the database (embedded when none is configured) and migrates it.
+ * Shared by every command that needs the database.
+ */
+export async function openDatabase(
+  config: VigilConfig,
+  logger: Logger,
+  options: { migrate?: boolean } = {},
+): Promise<{ pool: Pool; url: string; embedded?: EmbeddedPostgres; close(): Promise<void> }> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = config.database.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dir: join(resolve(config.dataDir), 'postgres'),
+      port: config.database.embedded.port,
+      logger,
+    });
+    url = embedded.url;
+  }
+  const pool = createPool(url, config.database);
+  const close = async () => {
+    await pool.end().catch(() => undefined);
+    await embedded?.stop();
+  };
+  try {
+    await pool.query('SELECT 1');
+    if (options.migrate !== false) {
+      const applied = await migrate(pool);
+      if (applied.length) logger.info({ versions: applied.map((m) => m.version) }, `applied ${applied.length} migration(s)`);
+    }
+  } catch (err) {
+    await close();
+    if ((err as { code?: string }).code && /^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|28P01|3D000)/.test((err as { code: string }).code)) {
+      throw new DatabaseUnavailableError(url, err as Error);
+    }
+    if ((err as Error).message.includes('timeout')) throw new DatabaseUnavailableError(url, err as Error);
+    throw err;
+  }
+  return { pool, url, embedded, close };
+}
+
+/** Every module's background jobs and schedules. */
+function moduleJobs(pool: Pool, jobs: JobRepository): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
+  const archive = archiveJobs(pool);
+  return {
+    jobs: [
+      ...archive.jobs,
+      { name: 'jobs.prune', handler: async () => ({ deleted: await jobs.pruneFinished(14) }) },
+    ],
+    schedules: [...archive.schedules, { name: 'jobs.prune', cron: '0 30 4 * * *', job: 'jobs.prune' }],
+  };
+}
+
+/** Starts Vigil: database, migrations, demo seed, HTTP (serve) and background jobs. */
+export async function startVigil(config: VigilConfig, mode: Mode, logger = createLogger(config.log)): Promise<Vigil> {
+  const db = await openDatabase(config, logger);
+  const { pool } = db;
+  const metrics = new Metrics();
+  const jobRepo = new JobRepository(pool);
+  const orgRepo = new OrgRepository(pool);
+  let runner: JobRunner | undefined;
+  let http: FastifyInstance | undefined;
+  let url: string | undefined;
+  let demo: Vigil['demo'];
+
+  const close = async () => {
+    await http?.close();
+    await runner?.stop();
+    await db.close();
+  };
+
+  try {
+    if (config.demo.seed === 'always' || (config.demo.seed === 'auto' && db.embedded)) {
+      const seeded = await seedDemoOrganisation(orgRepo);
+      demo = { corpSlug: seeded.corp.slug, created: seeded.created };
+    }
+
+    if (mode === 'worker' || config.jobs.enabled) {
+      runner = new JobRunner(jobRepo, logger, config.jobs, {
+        onJobFinished: (name, outcome, seconds) => {
+          metrics.jobsFinished.labels(name, outcome).inc();
+          metrics.jobDuration.labels(name).observe(seconds);
+        },
+      });
+      const contributions = moduleJobs(pool, jobRepo);
+      contributions.jobs.forEach((job) => runner!.define(job));
+      for (const schedule of contributions.schedules) {
+        const override = config.jobs.schedules[schedule.name];
+        runner.schedule({ ...schedule, ...(override?.cron ? { cron: override.cron } : {}), enabled: override?.enabled ?? true });
+      }
+      runner.start();
+    }
+
+    if (mode === 'serve') {
+      const readiness = async (): Promise<ReadinessCheck[]> => readinessChecks(pool, runner, mode);
+      http = await buildHttpServer({
+        config,
+        logger,
+        metrics,
+        // Identity comes with the access module; until then only public routes answer.
+        authorize: async () => {
+          throw unauthorized();
+        },
+        routes: [healthRoutes(readiness, metrics), jobRoutes(jobRepo), orgRoutes(orgRepo)],
+      });
+      url = await http.listen({ host: config.server.host, port: config.server.port });
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { config, logger, pool, databaseUrl: db.url, embedded: db.embedded, runner, http, url, demo, close };
+}
+
+async function readinessChecks(pool: Pool, runner: JobRunner | undefined, mode: Mode): Promise<ReadinessCheck[]> {
+  const checks: ReadinessCheck[] = [];
+  try {
+    await pool.query('SELECT 1');
+    checks.push({ name: 'database', ok: true });
+    const pending = (await migrationStatus(pool, discoverMigrations())).filter((m) => !m.appliedAt);
+    checks.push({ name: 'migrations', ok: pending.length === 0, detail: pending.length ? `${pending.length} pending` : undefined });
+  } catch (err) {
+    checks.push({ name: 'database', ok: false, detail: (err as Error).message });
+  }
+  if (mode === 'worker' || runner) checks.push({ name: 'jobs', ok: runner?.isRunning ?? false });
+  return checks;
+}

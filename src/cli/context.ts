@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../platform/config/load.js';
+import type { VigilConfig } from '../platform/config/schema.js';
+import { createLogger, type Logger } from '../platform/logging/logger.js';
+
+/** Loads the configuration named by the global `--config` option. */
+export function configFrom(command: Command): VigilConfig {
+  const options = command.optsWithGlobals<{ config?: string }>();
+  return loadConfig({ file: options.config });
+}
+
+/** A logger for short CLI commands: warnings only, unless configured otherwise. */
+export function cliLogger(config: VigilConfig): Logger {
+  return createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level, pretty: false });
+}
+
+/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+export function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`vigil: ${signal} received, shutting down…\n`);
+    stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`vigil: shutdown failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { VERSION } from '../platform/version.js';
+import { fail } from './output.js';
+import { serveCommand, workerCommand } from './serve.js';
+import { migrateCommand } from './migrate.js';
+import { doctorCommand } from './doctor.js';
+import { jobsCommand } from './jobs.js';
+
+const program = new Command('vigil')
+  .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
+  .version(VERSION, '-v, --version')
+  .option('-c, --config <file>', 'configuration file (default: $VIGIL_CONFIG or ./vigil.yaml)')
+  .option('--debug', 'print stack traces on errors')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ vigil                          start with an embedded PostgreSQL and a demo corp (zero config)
+  $ DATABASE_URL=postgres://vigil@db/vigil vigil serve
+                                   API, console and background jobs on your PostgreSQL
+  $ vigil worker                   background jobs only (run several for scale-out)
+  $ vigil migrate --status         show applied and pending migrations
+  $ vigil doctor                   check configuration, database and keys, with fixes
+  $ vigil jobs list --status failed
+`,
+  );
+
+program.addCommand(serveCommand(), { isDefault: true });
+program.addCommand(workerCommand());
+program.addCommand(migrateCommand());
+program.addCommand(doctorCommand());
+program.addCommand(jobsCommand());
+
+program.parseAsync(process.argv).catch(fail);

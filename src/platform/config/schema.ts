@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+const port = z.coerce
+  .number({ error: 'expected a port number' })
+  .int('expected an integer port')
+  .min(0, 'expected a port between 0 and 65535')
+  .max(65535, 'expected a port between 0 and 65535');
+
+const tlsSchema = z
+  .object({
+    /** PEM certificate chain; when set with `key`, Vigil serves HTTPS with TLS 1.3 only. */
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    /** CA bundle for optional client certificates (mutual TLS for API integrations). */
+    clientCa: z.string().optional(),
+    requireClientCert: z.boolean().default(false),
+  })
+  .strict()
+  .refine((t) => Boolean(t.cert) === Boolean(t.key), 'expected both cert and key, or neither');
+
+const databaseSchema = z
+  .object({
+    /** postgres://… ; when absent, Vigil runs an embedded PostgreSQL under dataDir. */
+    url: z.string().url('expected a postgres:// URL').optional(),
+    ssl: z
+      .object({
+        mode: z.enum(['disable', 'require', 'verify-full']).default('disable'),
+        /** CA certificate (PEM contents) used with verify-full. */
+        ca: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    poolMax: z.coerce.number().int().min(1).max(500).default(10),
+    embedded: z
+      .object({
+        port: port.default(0),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const scheduleOverride = z
+  .object({ cron: z.string().optional(), enabled: z.boolean().optional() })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Where the embedded database, the local keyring and blobs live by default. */
+    dataDir: z.string().min(1).default('./data'),
+    server: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0'),
+        port: port.default(8080),
+        /** Public base URL used in links (evidence packages, notifications). */
+        publicUrl: z.string().url('expected an absolute URL').optional(),
+        trustProxy: z.boolean().default(false),
+        tls: tlsSchema.prefault({}),
+        rateLimitPerMinute: z.coerce.number().int().min(1).default(600),
+      })
+      .strict()
+      .prefault({}),
+    database: databaseSchema.prefault({}),
+    log: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        pretty: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    jobs: z
+      .object({
+        /** `serve` runs background jobs too unless disabled; `worker` always does. */
+        enabled: z.boolean().default(true),
+        concurrency: z.coerce.number().int().min(1).max(64).default(2),
+        pollIntervalMs: z.coerce.number().int().min(50).max(60_000).default(1000),
+        /** Per-schedule overrides, keyed by schedule name. */
+        schedules: z.record(z.string(), scheduleOverride).default({}),
+      })
+      .strict()
+      .prefault({}),
+    demo: z
+      .object({
+        /** Seed a demo corp. `auto`: only when no database is configured. */
+        seed: z.enum(['auto', 'always', 'never']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type VigilConfig = z.infer<typeof configSchema>;
+
+/** Paths (dotted) whose values are secrets: never logged, loadable from *_FILE. */
+export const SECRET_PATHS = ['database.url', 'server.tls.key'] as const;

