@@ -69,11 +69,15 @@ export async function openDatabase(
     await pool.query('SELECT 1');
     if (options.migrate !== false) {
       const applied = await migrate(pool);
-      if (applied.length) logger.info({ versions: applied.map((m) => m.version) }, `applied ${applied.length} migration(s)`);
+      if (applied.length)
+        logger.info({ versions: applied.map((m) => m.version) }, `applied ${applied.length} migration(s)`);
     }
   } catch (err) {
     await close();
-    if ((err as { code?: string }).code && /^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|28P01|3D000)/.test((err as { code: string }).code)) {
+    if (
+      (err as { code?: string }).code &&
+      /^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|28P01|3D000)/.test((err as { code: string }).code)
+    ) {
       throw new DatabaseUnavailableError(url, err as Error);
     }
     if ((err as Error).message.includes('timeout')) throw new DatabaseUnavailableError(url, err as Error);
@@ -83,7 +87,10 @@ export async function openDatabase(
 }
 
 /** Every module's background jobs and schedules. */
-function moduleJobs(pool: Pool, jobs: JobRepository): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
+function moduleJobs(
+  pool: Pool,
+  jobs: JobRepository,
+): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
   const archive = archiveJobs(pool);
   return {
     jobs: [
@@ -95,7 +102,11 @@ function moduleJobs(pool: Pool, jobs: JobRepository): { jobs: JobDefinition[]; s
 }
 
 /** Starts Vigil: database, migrations, demo seed, HTTP (serve) and background jobs. */
-export async function startVigil(config: VigilConfig, mode: Mode, logger = createLogger(config.log)): Promise<Vigil> {
+export async function startVigil(
+  config: VigilConfig,
+  mode: Mode,
+  logger = createLogger(config.log),
+): Promise<Vigil> {
   const db = await openDatabase(config, logger);
   const { pool } = db;
   const metrics = new Metrics();
@@ -129,7 +140,11 @@ export async function startVigil(config: VigilConfig, mode: Mode, logger = creat
       contributions.jobs.forEach((job) => runner!.define(job));
       for (const schedule of contributions.schedules) {
         const override = config.jobs.schedules[schedule.name];
-        runner.schedule({ ...schedule, ...(override?.cron ? { cron: override.cron } : {}), enabled: override?.enabled ?? true });
+        runner.schedule({
+          ...schedule,
+          ...(override?.cron ? { cron: override.cron } : {}),
+          enabled: override?.enabled ?? true,
+        });
       }
       runner.start();
     }
@@ -155,13 +170,21 @@ export async function startVigil(config: VigilConfig, mode: Mode, logger = creat
   return { config, logger, pool, databaseUrl: db.url, embedded: db.embedded, runner, http, url, demo, close };
 }
 
-async function readinessChecks(pool: Pool, runner: JobRunner | undefined, mode: Mode): Promise<ReadinessCheck[]> {
+async function readinessChecks(
+  pool: Pool,
+  runner: JobRunner | undefined,
+  mode: Mode,
+): Promise<ReadinessCheck[]> {
   const checks: ReadinessCheck[] = [];
   try {
     await pool.query('SELECT 1');
     checks.push({ name: 'database', ok: true });
     const pending = (await migrationStatus(pool, discoverMigrations())).filter((m) => !m.appliedAt);
-    checks.push({ name: 'migrations', ok: pending.length === 0, detail: pending.length ? `${pending.length} pending` : undefined });
+    checks.push({
+      name: 'migrations',
+      ok: pending.length === 0,
+      detail: pending.length ? `${pending.length} pending` : undefined,
+    });
   } catch (err) {
     checks.push({ name: 'database', ok: false, detail: (err as Error).message });
   }

@@ -57,6 +57,7 @@ async function dropStaleDatabases(admin: pg.Client): Promise<void> {
   const cutoff = Date.now() - 6 * 3600_000;
   for (const { datname } of rows) {
     const created = Number(datname.split('_')[2]);
-    if (created < cutoff) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+    if (created < cutoff)
+      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
   }
 }

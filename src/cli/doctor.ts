@@ -35,7 +35,14 @@ export async function diagnose(configFile?: string): Promise<Finding[]> {
   try {
     config = loadConfig({ file: configFile });
   } catch (err) {
-    return [{ ok: false, check: 'config', detail: (err as Error).message, fix: 'correct the named field (see README, Configuration)' }];
+    return [
+      {
+        ok: false,
+        check: 'config',
+        detail: (err as Error).message,
+        fix: 'correct the named field (see README, Configuration)',
+      },
+    ];
   }
   const findings: Finding[] = [{ ok: true, check: 'config', detail: 'valid' }];
   findings.push(checkDataDir(config));
@@ -50,7 +57,12 @@ function checkDataDir(config: VigilConfig): Finding {
     accessSync(dir, constants.W_OK);
     return { ok: true, check: 'data dir', detail: `${dir} is writable` };
   } catch (err) {
-    return { ok: false, check: 'data dir', detail: `${dir}: ${(err as Error).message}`, fix: 'set dataDir (VIGIL_DATA_DIR) to a writable directory' };
+    return {
+      ok: false,
+      check: 'data dir',
+      detail: `${dir}: ${(err as Error).message}`,
+      fix: 'set dataDir (VIGIL_DATA_DIR) to a writable directory',
+    };
   }
 }
 
@@ -59,14 +71,16 @@ async function checkDatabase(config: VigilConfig): Promise<Finding[]> {
   try {
     db = await openDatabase(config, cliLogger(config), { migrate: false });
   } catch (err) {
-    return [{
-      ok: false,
-      check: 'database',
-      detail: (err as Error).message,
-      fix: config.database.url
-        ? 'check DATABASE_URL: host, port, credentials, database name and network access'
-        : 'the embedded PostgreSQL could not start; see data/postgres/postgres.log',
-    }];
+    return [
+      {
+        ok: false,
+        check: 'database',
+        detail: (err as Error).message,
+        fix: config.database.url
+          ? 'check DATABASE_URL: host, port, credentials, database name and network access'
+          : 'the embedded PostgreSQL could not start; see data/postgres/postgres.log',
+      },
+    ];
   }
   try {
     const findings: Finding[] = [];
@@ -82,7 +96,9 @@ async function checkDatabase(config: VigilConfig): Promise<Finding[]> {
     findings.push({
       ok: pending.length === 0,
       check: 'migrations',
-      detail: pending.length ? `${pending.length} pending (${pending.map((m) => m.version).join(', ')})` : 'up to date',
+      detail: pending.length
+        ? `${pending.length} pending (${pending.map((m) => m.version).join(', ')})`
+        : 'up to date',
       fix: 'run `vigil migrate` (or start `vigil serve`, which migrates)',
     });
     return findings;

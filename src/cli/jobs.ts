@@ -18,8 +18,16 @@ export function jobsCommand(): Command {
       try {
         const repo = new JobRepository(db.pool);
         const counts = await repo.counts();
-        process.stdout.write(Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(' · ') + '\n');
-        for (const job of await repo.list({ status: options.status, name: options.name, limit: Number(options.limit) })) {
+        process.stdout.write(
+          Object.entries(counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(' · ') + '\n',
+        );
+        for (const job of await repo.list({
+          status: options.status,
+          name: options.name,
+          limit: Number(options.limit),
+        })) {
           const progress = job.progress ? ` ${job.progress.done}/${job.progress.total ?? '?'}` : '';
           const error = job.lastError ? `  error: ${job.lastError.split('\n')[0]}` : '';
           process.stdout.write(

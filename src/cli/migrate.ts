@@ -15,7 +15,9 @@ export function migrateCommand(): Command {
         if (options.status) {
           for (const m of status) {
             const state = m.appliedAt ? `applied ${m.appliedAt.toISOString()}` : 'pending';
-            process.stdout.write(`${String(m.version).padStart(4, '0')}  ${m.module.padEnd(10)} ${m.name.padEnd(28)} ${state}\n`);
+            process.stdout.write(
+              `${String(m.version).padStart(4, '0')}  ${m.module.padEnd(10)} ${m.name.padEnd(28)} ${state}\n`,
+            );
           }
           const pending = status.filter((m) => !m.appliedAt).length;
           process.stdout.write(`${status.length - pending} applied, ${pending} pending\n`);

@@ -12,10 +12,15 @@ function startCommand(mode: Mode, description: string): Command {
   });
 }
 
-export const serveCommand = () => startCommand('serve', 'run the API, the console and background jobs (default)');
+export const serveCommand = () =>
+  startCommand('serve', 'run the API, the console and background jobs (default)');
 export const workerCommand = () => startCommand('worker', 'run background jobs only (scale-out)');
 
-function printBanner(url: string, demo: { corpSlug: string; created: boolean } | undefined, embedded: boolean): void {
+function printBanner(
+  url: string,
+  demo: { corpSlug: string; created: boolean } | undefined,
+  embedded: boolean,
+): void {
   const local = url.replace(/:\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::1?\])/, '://localhost');
   const lines = [
     '',
@@ -25,7 +30,9 @@ function printBanner(url: string, demo: { corpSlug: string; created: boolean } |
   ];
   if (embedded) lines.push('  Database:           embedded PostgreSQL (set DATABASE_URL to use your own)');
   if (demo) {
-    lines.push(`  Demo corp:          "${demo.corpSlug}" ${demo.created ? '(created now)' : '(already seeded)'}`);
+    lines.push(
+      `  Demo corp:          "${demo.corpSlug}" ${demo.created ? '(created now)' : '(already seeded)'}`,
+    );
   }
   lines.push(
     '  Sign-in:            console accounts arrive with the access module; until then the API',

@@ -3,7 +3,9 @@ import type { OrgRepository } from './org.repository.js';
 
 export const DEMO_CORP_SLUG = 'demo';
 
-const DEPARTMENTS: Array<[id: number, parent: number | null, name: string, nameEn: string, sensitive?: boolean]> = [
+const DEPARTMENTS: Array<
+  [id: number, parent: number | null, name: string, nameEn: string, sensitive?: boolean]
+> = [
   [1, null, '演示科技有限公司', 'Demo Tech Co., Ltd.'],
   [2, 1, '销售中心', 'Sales'],
   [3, 2, '销售一部', 'Sales Team 1'],
@@ -16,7 +18,28 @@ const DEPARTMENTS: Array<[id: number, parent: number | null, name: string, nameE
 ];
 
 const SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗';
-const GIVEN = ['伟', '芳', '娜', '敏', '静', '磊', '洋', '艳', '勇', '军', '杰', '娟', '涛', '明', '超', '霞', '平', '刚', '丽', '强'];
+const GIVEN = [
+  '伟',
+  '芳',
+  '娜',
+  '敏',
+  '静',
+  '磊',
+  '洋',
+  '艳',
+  '勇',
+  '军',
+  '杰',
+  '娟',
+  '涛',
+  '明',
+  '超',
+  '霞',
+  '平',
+  '刚',
+  '丽',
+  '强',
+];
 const POSITIONS: Record<number, string[]> = {
   3: ['销售经理', '客户经理', '销售代表'],
   4: ['销售经理', '客户经理', '销售代表'],

@@ -99,14 +99,25 @@ export class OrgRepository {
   }
 
   async countEmployees(corpId: number): Promise<number> {
-    const { rows } = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM employees WHERE corp_id = $1', [corpId]);
+    const { rows } = await this.db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM employees WHERE corp_id = $1',
+      [corpId],
+    );
     return Number(rows[0]!.n);
   }
 
   async listDepartments(corpId: number): Promise<Department[]> {
     const { rows } = await this.db.query<{
-      corp_id: number; id: string; parent_id: string | null; name: string; sensitive_post: boolean; categories: string[];
-    }>('SELECT corp_id, id, parent_id, name, sensitive_post, categories FROM departments WHERE corp_id = $1 ORDER BY sort_order, id', [corpId]);
+      corp_id: number;
+      id: string;
+      parent_id: string | null;
+      name: string;
+      sensitive_post: boolean;
+      categories: string[];
+    }>(
+      'SELECT corp_id, id, parent_id, name, sensitive_post, categories FROM departments WHERE corp_id = $1 ORDER BY sort_order, id',
+      [corpId],
+    );
     return rows.map((r) => ({
       corpId: r.corp_id,
       id: Number(r.id),

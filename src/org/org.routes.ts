@@ -25,7 +25,10 @@ export function orgRoutes(repo: OrgRepository): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get(
       '/api/v1/corps',
-      { config: { permission: 'org.read' }, schema: { tags: ['org'], response: { 200: z.object({ items: z.array(corpSchema) }) } } },
+      {
+        config: { permission: 'org.read' },
+        schema: { tags: ['org'], response: { 200: z.object({ items: z.array(corpSchema) }) } },
+      },
       async () => ({ items: await repo.listCorps() }),
     );
     app.get(

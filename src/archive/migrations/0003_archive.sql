@@ -73,7 +73,8 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_message ON attachments (corp_id, message_id);
 
--- Creates the monthly partition holding `ts` if it does not exist yet. Safe to call concurrently.
+-- Creates the monthly partition holding `ts` if it does not exist yet. Safe to call concurrently:
+-- the advisory lock serialises creators, and a creator that lost the race finds the table there.
 CREATE FUNCTION vigil_ensure_message_partition(ts timestamptz) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -82,10 +83,12 @@ DECLARE
 BEGIN
   IF to_regclass(part_name) IS NULL THEN
     PERFORM pg_advisory_xact_lock(hashtext('vigil_message_partitions'));
-    IF to_regclass(part_name) IS NULL THEN
+    BEGIN
       EXECUTE format('CREATE TABLE %I PARTITION OF messages FOR VALUES FROM (%L) TO (%L)',
         part_name, month_start, month_start + interval '1 month');
-    END IF;
+    EXCEPTION WHEN duplicate_table OR unique_violation THEN
+      NULL; -- created by a concurrent caller
+    END;
   END IF;
   RETURN part_name;
 END $$;

@@ -27,7 +27,10 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-cfg-'));
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, 'server:\n  port: 9000\n  host: 127.0.0.1\nlog:\n  level: debug\n');
-    const config = loadConfig({ file, env: { PORT: '9100', VIGIL__JOBS__CONCURRENCY: '4', VIGIL__JOBS__ENABLED: 'false' } });
+    const config = loadConfig({
+      file,
+      env: { PORT: '9100', VIGIL__JOBS__CONCURRENCY: '4', VIGIL__JOBS__ENABLED: 'false' },
+    });
     expect(config.server.port).toBe(9100);
     expect(config.server.host).toBe('127.0.0.1');
     expect(config.log.level).toBe('debug');
@@ -61,7 +64,9 @@ describe('loadConfig', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vigil-cfg-'));
     const file = join(dir, 'vigil.yaml');
     writeFileSync(file, 'server:\n  prot: 80\n');
-    expect(captureError(() => loadConfig({ file, env: {} })).message).toBe('config server: unknown field(s) prot');
+    expect(captureError(() => loadConfig({ file, env: {} })).message).toBe(
+      'config server: unknown field(s) prot',
+    );
   });
 
   it('never echoes a secret value in an error', () => {
@@ -71,7 +76,9 @@ describe('loadConfig', () => {
   });
 
   it('reports a config file that was asked for but is missing', () => {
-    expect(captureError(() => loadConfig({ file: noFile, env: { VIGIL_CONFIG: noFile } })).message).toContain('not found');
+    expect(captureError(() => loadConfig({ file: noFile, env: { VIGIL_CONFIG: noFile } })).message).toContain(
+      'not found',
+    );
   });
 
   it('requires TLS cert and key together', () => {

@@ -34,7 +34,10 @@ const ENV_ALIASES: Record<string, string> = {
  */
 export function loadConfig(options: LoadOptions = {}): VigilConfig {
   const env = options.env ?? process.env;
-  const raw = readConfigFile(options.file ?? env.VIGIL_CONFIG, options.file !== undefined || !!env.VIGIL_CONFIG);
+  const raw = readConfigFile(
+    options.file ?? env.VIGIL_CONFIG,
+    options.file !== undefined || !!env.VIGIL_CONFIG,
+  );
   for (const [name, value] of envEntries(env)) {
     const path = ENV_ALIASES[name] ?? envPath(name);
     if (path) setPath(raw, path, coerceScalar(value));
@@ -53,7 +56,8 @@ function readConfigFile(file: string | undefined, explicit: boolean): Record<str
   try {
     const value: unknown = parseYaml(readFileSync(path, 'utf8'));
     if (value === null || value === undefined) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw new Error('expected a mapping at the top level');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw new Error('expected a mapping at the top level');
     return value as Record<string, unknown>;
   } catch (err) {
     throw new ConfigError(`config file ${path}: ${(err as Error).message.split('\n')[0]}`);

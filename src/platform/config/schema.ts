@@ -40,9 +40,7 @@ const databaseSchema = z
   })
   .strict();
 
-const scheduleOverride = z
-  .object({ cron: z.string().optional(), enabled: z.boolean().optional() })
-  .strict();
+const scheduleOverride = z.object({ cron: z.string().optional(), enabled: z.boolean().optional() }).strict();
 
 export const configSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync, accessSync, constants } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { arch, platform, userInfo } from 'node:os';
@@ -39,26 +39,47 @@ interface RunAs {
  * A server left running by a Vigil process that was killed is adopted rather than duplicated.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
-  const dir = resolve(options.dir);
+  const runAs = userInfo().uid === 0 ? unprivilegedUser() : undefined;
+  const dir = clusterLocation(resolve(options.dir), runAs);
+  if (dir !== resolve(options.dir)) {
+    options.logger?.warn(
+      { requested: resolve(options.dir), used: dir },
+      `PostgreSQL runs as "${runAs?.name}", which cannot reach the data directory; the cluster lives in ${dir} instead`,
+    );
+  }
   const pgdata = join(dir, 'pgdata');
   const bin = await binDir();
-  const runAs = userInfo().uid === 0 ? unprivilegedUser() : undefined;
   mkdirSync(dirname(dir), { recursive: true });
   if (!existsSync(dir)) mkdirSync(dir, { mode: 0o700 });
-  if (runAs) {
-    chownSync(dir, runAs.uid, runAs.gid);
-    assertTraversable(dir, runAs);
-  }
+  if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   const credentials = await ensureInitialised(bin, dir, pgdata, runAs, options.logger);
   const adopted = runningPort(pgdata);
   let port: number;
   if (adopted !== undefined) {
-    options.logger?.warn({ pgdata, port: adopted }, 'adopting an embedded PostgreSQL left running by a previous process');
+    options.logger?.warn(
+      { pgdata, port: adopted },
+      'adopting an embedded PostgreSQL left running by a previous process',
+    );
     port = adopted;
   } else {
     port = options.port || (await freePort());
-    await run(bin, 'pg_ctl', ['-D', pgdata, '-l', join(dir, 'postgres.log'), '-w', '-t', '60', '-o',
-      `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`, 'start'], runAs);
+    await run(
+      bin,
+      'pg_ctl',
+      [
+        '-D',
+        pgdata,
+        '-l',
+        join(dir, 'postgres.log'),
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`,
+        'start',
+      ],
+      runAs,
+    );
     options.logger?.info({ pgdata, port }, 'embedded PostgreSQL started');
   }
   const url = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
@@ -108,8 +129,22 @@ async function ensureInitialised(
   if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
   logger?.info({ pgdata }, 'initialising embedded PostgreSQL (first start)');
   try {
-    await run(bin, 'initdb', ['-D', pgdata, '-U', credentials.user, '--auth=scram-sha-256', `--pwfile=${pwfile}`,
-      '-E', 'UTF8', '--no-locale'], runAs);
+    await run(
+      bin,
+      'initdb',
+      [
+        '-D',
+        pgdata,
+        '-U',
+        credentials.user,
+        '--auth=scram-sha-256',
+        `--pwfile=${pwfile}`,
+        '-E',
+        'UTF8',
+        '--no-locale',
+      ],
+      runAs,
+    );
   } finally {
     writeFileSync(pwfile, '');
   }
@@ -124,7 +159,9 @@ async function binDir(): Promise<string> {
     const binaries = (await import(name)) as { pg_ctl: string };
     return dirname(binaries.pg_ctl);
   } catch {
-    throw new Error(`no embedded PostgreSQL for ${platform()}-${arch()} (package ${name}); set DATABASE_URL instead`);
+    throw new Error(
+      `no embedded PostgreSQL for ${platform()}-${arch()} (package ${name}); set DATABASE_URL instead`,
+    );
   }
 }
 
@@ -138,21 +175,27 @@ function unprivilegedUser(): RunAs {
       return { name, uid: Number(uid), gid: Number(gid) };
     }
   }
-  throw new Error('running as root, and neither a "postgres" nor a "nobody" user exists to run PostgreSQL as');
+  throw new Error(
+    'running as root, and neither a "postgres" nor a "nobody" user exists to run PostgreSQL as',
+  );
 }
 
-/** PostgreSQL (as `runAs`) must be able to reach its data directory through every parent. */
-function assertTraversable(dir: string, runAs: RunAs): void {
-  let current = dirname(dir);
-  while (current !== dirname(current)) {
-    const mode = statSync(current).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(`embedded PostgreSQL runs as "${runAs.name}", which cannot enter ${current}; `
-        + `set dataDir to a directory outside it or chmod o+x ${current}`);
-    }
-    current = dirname(current);
+/**
+ * Where the cluster lives. As root, PostgreSQL runs as another user who must be able to enter
+ * every parent directory; when it cannot (a checkout under /root, a private temp dir), the
+ * cluster moves to /var/lib/vigil, keyed by the requested path, rather than loosening the
+ * permissions of the user's own directories.
+ */
+export function clusterLocation(dir: string, runAs: { uid: number } | undefined): string {
+  if (!runAs || traversableByOthers(dirname(dir))) return dir;
+  return join('/var/lib/vigil', `embedded-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
+}
+
+function traversableByOthers(dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false;
+    if (current === dirname(current)) return true;
   }
-  accessSync(dir, constants.W_OK);
 }
 
 function run(bin: string, program: string, args: string[], runAs: RunAs | undefined): Promise<void> {
@@ -168,7 +211,10 @@ function run(bin: string, program: string, args: string[], runAs: RunAs | undefi
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolvePromise();
-      else reject(new Error(`${program} failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' | ')}`));
+      else
+        reject(
+          new Error(`${program} failed (exit ${code}): ${output.trim().split('\n').slice(-3).join(' | ')}`),
+        );
     });
   });
 }

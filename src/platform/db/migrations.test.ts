@@ -14,7 +14,9 @@ afterEach(async () => {
 async function freshPools(n: number): Promise<Pool[]> {
   const db = await scratchDatabase();
   drops.push(db.drop);
-  const created = Array.from({ length: n }, () => createPool(db.url, { ssl: { mode: 'disable' }, poolMax: 2 }));
+  const created = Array.from({ length: n }, () =>
+    createPool(db.url, { ssl: { mode: 'disable' }, poolMax: 2 }),
+  );
   pools.push(...created);
   return created;
 }
@@ -56,14 +58,16 @@ describe('migrations', () => {
   it('refuses to run when an applied migration was edited', async () => {
     const [pool] = await freshPools(1);
     await migrate(pool!, [migration(1, 'CREATE TABLE a (x int)')]);
-    await expect(migrate(pool!, [migration(1, 'CREATE TABLE a (x bigint)')])).rejects.toThrow(/changed after it was applied/);
+    await expect(migrate(pool!, [migration(1, 'CREATE TABLE a (x bigint)')])).rejects.toThrow(
+      /changed after it was applied/,
+    );
   });
 
   it('rolls back a failing migration and names it', async () => {
     const [pool] = await freshPools(1);
-    await expect(migrate(pool!, [migration(1, 'CREATE TABLE ok (x int); SELECT no_such_function()')])).rejects.toThrow(
-      /migration 1_m1 failed/,
-    );
+    await expect(
+      migrate(pool!, [migration(1, 'CREATE TABLE ok (x int); SELECT no_such_function()')]),
+    ).rejects.toThrow(/migration 1_m1 failed/);
     const { rows } = await pool!.query("SELECT to_regclass('ok') AS t");
     expect(rows[0].t).toBeNull();
   });

@@ -46,7 +46,9 @@ export function discoverMigrations(root = sourceRoot()): Migration[] {
   found.sort((a, b) => a.version - b.version);
   for (let i = 1; i < found.length; i++) {
     if (found[i]!.version === found[i - 1]!.version) {
-      throw new Error(`migration number ${found[i]!.version} is used twice (${found[i - 1]!.module}, ${found[i]!.module})`);
+      throw new Error(
+        `migration number ${found[i]!.version} is used twice (${found[i - 1]!.module}, ${found[i]!.module})`,
+      );
     }
   }
   return found;
@@ -67,8 +69,10 @@ export async function migrate(pool: Pool, migrations = discoverMigrations()): Pr
       const checksum = applied.get(migration.version);
       if (checksum === undefined) pending.push(migration);
       else if (checksum !== migration.checksum) {
-        throw new Error(`migration ${migration.version}_${migration.name} was changed after it was applied; `
-          + 'migrations are forward-only: add a new one instead');
+        throw new Error(
+          `migration ${migration.version}_${migration.name} was changed after it was applied; ` +
+            'migrations are forward-only: add a new one instead',
+        );
       }
     }
     for (const migration of pending) {
@@ -77,12 +81,21 @@ export async function migrate(pool: Pool, migrations = discoverMigrations()): Pr
         await client.query(migration.sql);
         await client.query(
           'INSERT INTO schema_migrations (version, name, module, checksum, applied_by) VALUES ($1, $2, $3, $4, $5)',
-          [migration.version, migration.name, migration.module, migration.checksum, `${hostname()}:${process.pid}`],
+          [
+            migration.version,
+            migration.name,
+            migration.module,
+            migration.checksum,
+            `${hostname()}:${process.pid}`,
+          ],
         );
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${migration.version}_${migration.name} failed: ${(err as Error).message}`);
+        throw new Error(
+          `migration ${migration.version}_${migration.name} failed: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
     return pending;
@@ -93,13 +106,21 @@ export async function migrate(pool: Pool, migrations = discoverMigrations()): Pr
 }
 
 /** Every known migration with the time it was applied (null when pending). */
-export async function migrationStatus(pool: Pool, migrations = discoverMigrations()): Promise<MigrationStatus[]> {
+export async function migrationStatus(
+  pool: Pool,
+  migrations = discoverMigrations(),
+): Promise<MigrationStatus[]> {
   await ensureMigrationsTable(pool);
   const { rows } = await pool.query<{ version: number; applied_at: Date }>(
     'SELECT version, applied_at FROM schema_migrations',
   );
   const appliedAt = new Map(rows.map((r) => [r.version, r.applied_at]));
-  return migrations.map((m) => ({ version: m.version, name: m.name, module: m.module, appliedAt: appliedAt.get(m.version) ?? null }));
+  return migrations.map((m) => ({
+    version: m.version,
+    name: m.name,
+    module: m.module,
+    appliedAt: appliedAt.get(m.version) ?? null,
+  }));
 }
 
 async function ensureMigrationsTable(client: Pick<Pool, 'query'>): Promise<void> {
@@ -114,6 +135,8 @@ async function ensureMigrationsTable(client: Pick<Pool, 'query'>): Promise<void>
 }
 
 async function appliedChecksums(client: Pick<Pool, 'query'>): Promise<Map<number, string>> {
-  const { rows } = await client.query<{ version: number; checksum: string }>('SELECT version, checksum FROM schema_migrations');
+  const { rows } = await client.query<{ version: number; checksum: string }>(
+    'SELECT version, checksum FROM schema_migrations',
+  );
   return new Map(rows.map((r) => [r.version, r.checksum]));
 }

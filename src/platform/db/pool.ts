@@ -7,7 +7,11 @@ export type PoolClient = pg.PoolClient;
 export type Queryable = Pick<pg.Pool, 'query'>;
 
 /** Opens the connection pool for a database URL, with the configured TLS mode. */
-export function createPool(url: string, options: Pick<VigilConfig['database'], 'ssl' | 'poolMax'>, name = 'vigil'): Pool {
+export function createPool(
+  url: string,
+  options: Pick<VigilConfig['database'], 'ssl' | 'poolMax'>,
+  name = 'vigil',
+): Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolMax,

@@ -91,12 +91,18 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Vigil API', version: VERSION, description: 'Compliance archive and supervision for WeCom' },
+      info: {
+        title: 'Vigil API',
+        version: VERSION,
+        description: 'Compliance archive and supervision for WeCom',
+      },
     },
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
-  app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const body = toErrorBody(error, request.id);
@@ -107,7 +113,11 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   });
   app.setNotFoundHandler({ preHandler: undefined }, (request, reply) =>
     reply.status(404).send({
-      error: { code: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}`, requestId: request.id },
+      error: {
+        code: 'not_found',
+        message: `no route for ${request.method} ${request.url.split('?')[0]}`,
+        requestId: request.id,
+      },
     } satisfies ErrorBody),
   );
 
@@ -117,7 +127,10 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
 
 function toErrorBody(error: FastifyError, requestId: string): { status: number; error: ErrorBody['error'] } {
   if (error instanceof AppError) {
-    return { status: error.statusCode, error: { code: error.code, message: error.message, details: error.details, requestId } };
+    return {
+      status: error.statusCode,
+      error: { code: error.code, message: error.message, details: error.details, requestId },
+    };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     return {
@@ -129,7 +142,10 @@ function toErrorBody(error: FastifyError, requestId: string): { status: number; 
     return { status: 429, error: { code: 'rate_limited', message: error.message, requestId } };
   }
   if (error.statusCode && error.statusCode < 500) {
-    return { status: error.statusCode, error: { code: (error.code ?? 'bad_request').toLowerCase(), message: error.message, requestId } };
+    return {
+      status: error.statusCode,
+      error: { code: (error.code ?? 'bad_request').toLowerCase(), message: error.message, requestId },
+    };
   }
   return { status: 500, error: { code: 'internal_error', message: 'internal error', requestId } };
 }
@@ -142,7 +158,9 @@ function httpsOptions(config: VigilConfig): { https?: Record<string, unknown> } 
       cert: readPem(tls.cert),
       key: readPem(tls.key),
       minVersion: 'TLSv1.3',
-      ...(tls.clientCa ? { ca: readPem(tls.clientCa), requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}),
+      ...(tls.clientCa
+        ? { ca: readPem(tls.clientCa), requestCert: true, rejectUnauthorized: tls.requireClientCert }
+        : {}),
     },
   };
 }

@@ -13,7 +13,9 @@ const jobSchema = z.object({
   maxAttempts: z.number(),
   runAt: z.string(),
   schedule: z.string().nullable(),
-  progress: z.object({ done: z.number(), total: z.number().optional(), message: z.string().optional() }).nullable(),
+  progress: z
+    .object({ done: z.number(), total: z.number().optional(), message: z.string().optional() })
+    .nullable(),
   lastError: z.string().nullable(),
   createdAt: z.string(),
   finishedAt: z.string().nullable(),
@@ -59,7 +61,11 @@ export function jobRoutes(repo: JobRepository): FastifyPluginAsync {
       '/api/v1/jobs/:id',
       {
         config: { permission: 'jobs.read' },
-        schema: { tags: ['jobs'], params: z.object({ id: z.string().regex(/^\d+$/) }), response: { 200: jobSchema } },
+        schema: {
+          tags: ['jobs'],
+          params: z.object({ id: z.string().regex(/^\d+$/) }),
+          response: { 200: jobSchema },
+        },
       },
       async (request) => {
         const job = await repo.get(request.params.id);

@@ -64,7 +64,12 @@ export class JobRepository {
   }
 
   /** Inserts the job for one schedule tick unless some process already did. */
-  async enqueueTick(schedule: string, tick: Date, name: string, payload: Record<string, unknown>): Promise<boolean> {
+  async enqueueTick(
+    schedule: string,
+    tick: Date,
+    name: string,
+    payload: Record<string, unknown>,
+  ): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `INSERT INTO jobs (name, payload, schedule, scheduled_for, max_attempts)
        VALUES ($1, $2, $3, $4, 3)

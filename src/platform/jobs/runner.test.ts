@@ -97,7 +97,9 @@ describe('job queue', () => {
   it('enqueues one job per schedule tick however many processes schedule it', async () => {
     const repo = new JobRepository(testPool());
     const name = uniqueName('tick');
-    const runners = [0, 1, 2, 3].map(() => new JobRunner(repo, logger, { concurrency: 1, pollIntervalMs: 20 }));
+    const runners = [0, 1, 2, 3].map(
+      () => new JobRunner(repo, logger, { concurrency: 1, pollIntervalMs: 20 }),
+    );
     for (const runner of runners) runner.schedule({ name, cron: '*/10 * * * * *', job: name });
     const now = new Date('2026-11-24T10:00:07Z');
     await Promise.all(runners.map((r) => r.enqueueDueTicks(now)));
@@ -107,11 +109,17 @@ describe('job queue', () => {
       'SELECT scheduled_for FROM jobs WHERE schedule = $1 ORDER BY scheduled_for',
       [name],
     );
-    expect(rows.map((r) => r.scheduled_for.toISOString())).toEqual(['2026-11-24T10:00:00.000Z', '2026-11-24T10:00:10.000Z']);
+    expect(rows.map((r) => r.scheduled_for.toISOString())).toEqual([
+      '2026-11-24T10:00:00.000Z',
+      '2026-11-24T10:00:10.000Z',
+    ]);
   });
 
   it('rejects a malformed cron expression at start-up', () => {
-    const runner = new JobRunner(new JobRepository(testPool()), logger, { concurrency: 1, pollIntervalMs: 20 });
+    const runner = new JobRunner(new JobRepository(testPool()), logger, {
+      concurrency: 1,
+      pollIntervalMs: 20,
+    });
     expect(() => runner.schedule({ name: 'bad', cron: 'every tuesday', job: 'x' })).toThrow();
   });
 });

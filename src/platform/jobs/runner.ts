@@ -74,7 +74,10 @@ export class JobRunner {
   async enqueueDueTicks(now = new Date()): Promise<void> {
     for (const schedule of this.schedules) {
       if (schedule.enabled === false) continue;
-      const tick = CronExpressionParser.parse(schedule.cron, { currentDate: new Date(now.getTime() + 1), tz: 'UTC' })
+      const tick = CronExpressionParser.parse(schedule.cron, {
+        currentDate: new Date(now.getTime() + 1),
+        tz: 'UTC',
+      })
         .prev()
         .toDate();
       await this.repo.enqueueTick(schedule.name, tick, schedule.job, schedule.payload ?? {});
@@ -91,7 +94,10 @@ export class JobRunner {
         this.logger.warn({ err: (err as Error).message }, 'claiming a job failed');
       }
       if (job) await this.execute(job);
-      else await sleep(this.options.pollIntervalMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      else
+        await sleep(this.options.pollIntervalMs, undefined, { signal: this.abort.signal }).catch(
+          () => undefined,
+        );
     }
   }
 
@@ -129,7 +135,9 @@ export class JobRunner {
       } catch (err) {
         this.logger.warn({ err: (err as Error).message }, 'job maintenance failed');
       }
-      await sleep(this.options.pollIntervalMs, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      await sleep(this.options.pollIntervalMs, undefined, { signal: this.abort.signal }).catch(
+        () => undefined,
+      );
     }
   }
 }

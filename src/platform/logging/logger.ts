@@ -46,7 +46,10 @@ export function createLogger(options: LogOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.pretty) {
-    return pino({ ...config, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } });
+    return pino({
+      ...config,
+      transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } },
+    });
   }
   return pino(config);
 }

@@ -1,0 +1,44 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeTestPool, createTestCorp, testPool } from '../../test/support/db.js';
+import { demoOrganisation, seedDemoOrganisation } from './demo-seed.js';
+import { OrgRepository } from './org.repository.js';
+
+afterAll(closeTestPool);
+
+describe('organisation', () => {
+  it('seeds the demo organisation once', async () => {
+    const repo = new OrgRepository(testPool());
+    const first = await seedDemoOrganisation(repo);
+    const second = await seedDemoOrganisation(repo);
+    expect(second.corp.id).toBe(first.corp.id);
+    expect(second.created).toBe(false);
+    expect(await repo.countEmployees(first.corp.id)).toBe(60);
+    const departments = await repo.listDepartments(first.corp.id);
+    expect(departments.find((d) => d.parentId === null)?.name).toBe('演示科技有限公司');
+    expect(
+      departments
+        .filter((d) => d.sensitivePost)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(['财务部', '采购部'].sort());
+  });
+
+  it('keeps corps apart and updates employees in place', async () => {
+    const repo = new OrgRepository(testPool());
+    const a = await createTestCorp();
+    const b = await createTestCorp();
+    const org = demoOrganisation(a.id);
+    await repo.upsertDepartments(org.departments);
+    await repo.upsertEmployees(org.employees.slice(0, 3));
+    await repo.upsertEmployees([{ ...org.employees[0]!, name: '改名后', status: 5 }]);
+    expect(await repo.countEmployees(a.id)).toBe(3);
+    expect(await repo.countEmployees(b.id)).toBe(0);
+    const { rows } = await testPool().query(
+      'SELECT name, status FROM employees WHERE corp_id = $1 AND userid = $2',
+      [a.id, org.employees[0]!.userid],
+    );
+    expect(rows[0]).toEqual({ name: '改名后', status: 5 });
+    expect((await repo.findCorp(a.slug))?.id).toBe(a.id);
+    expect(await repo.findCorp('no-such-corp')).toBeUndefined();
+  });
+});
