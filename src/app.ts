@@ -16,6 +16,10 @@ import { OrgRepository } from './org/org.repository.js';
 import { orgRoutes } from './org/org.routes.js';
 import { seedDemoOrganisation } from './org/demo-seed.js';
 import { archiveJobs } from './archive/archive.jobs.js';
+import { archiveRoutes } from './archive/archive.routes.js';
+import { ArchiveService } from './archive/archive.service.js';
+import { openCrypto, type CryptoServices } from './crypto/setup.js';
+import { KeyService } from './crypto/keys.service.js';
 
 export type Mode = 'serve' | 'worker';
 
@@ -86,16 +90,53 @@ export async function openDatabase(
   return { pool, url, embedded, close };
 }
 
+/** The database and the module services built on it: what the CLI and the server share. */
+export interface Core {
+  pool: Pool;
+  databaseUrl: string;
+  embedded?: EmbeddedPostgres;
+  crypto: CryptoServices;
+  org: OrgRepository;
+  archive: ArchiveService;
+  keys: KeyService;
+  jobs: JobRepository;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrated) and the keyring, and builds the module services. */
+export async function openCore(config: VigilConfig, logger: Logger): Promise<Core> {
+  const db = await openDatabase(config, logger);
+  let crypto: CryptoServices;
+  try {
+    crypto = await openCrypto(config, db.pool);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return {
+    pool: db.pool,
+    databaseUrl: db.url,
+    embedded: db.embedded,
+    crypto,
+    org: new OrgRepository(db.pool),
+    archive: new ArchiveService(db.pool, crypto.envelope, crypto.keyring),
+    keys: new KeyService(db.pool, crypto),
+    jobs: new JobRepository(db.pool),
+    async close() {
+      await crypto.keyring.close().catch(() => undefined);
+      await db.close();
+    },
+  };
+}
+
 /** Every module's background jobs and schedules. */
-function moduleJobs(
-  pool: Pool,
-  jobs: JobRepository,
-): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
-  const archive = archiveJobs(pool);
+function moduleJobs(core: Core): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
+  const archive = archiveJobs(core.pool);
   return {
     jobs: [
       ...archive.jobs,
-      { name: 'jobs.prune', handler: async () => ({ deleted: await jobs.pruneFinished(14) }) },
+      core.keys.rewrapJob(),
+      { name: 'jobs.prune', handler: async () => ({ deleted: await core.jobs.pruneFinished(14) }) },
     ],
     schedules: [...archive.schedules, { name: 'jobs.prune', cron: '0 30 4 * * *', job: 'jobs.prune' }],
   };
@@ -107,11 +148,9 @@ export async function startVigil(
   mode: Mode,
   logger = createLogger(config.log),
 ): Promise<Vigil> {
-  const db = await openDatabase(config, logger);
-  const { pool } = db;
+  const core = await openCore(config, logger);
+  const { pool } = core;
   const metrics = new Metrics();
-  const jobRepo = new JobRepository(pool);
-  const orgRepo = new OrgRepository(pool);
   let runner: JobRunner | undefined;
   let http: FastifyInstance | undefined;
   let url: string | undefined;
@@ -120,23 +159,23 @@ export async function startVigil(
   const close = async () => {
     await http?.close();
     await runner?.stop();
-    await db.close();
+    await core.close();
   };
 
   try {
-    if (config.demo.seed === 'always' || (config.demo.seed === 'auto' && db.embedded)) {
-      const seeded = await seedDemoOrganisation(orgRepo);
+    if (config.demo.seed === 'always' || (config.demo.seed === 'auto' && core.embedded)) {
+      const seeded = await seedDemoOrganisation(core.org);
       demo = { corpSlug: seeded.corp.slug, created: seeded.created };
     }
 
     if (mode === 'worker' || config.jobs.enabled) {
-      runner = new JobRunner(jobRepo, logger, config.jobs, {
+      runner = new JobRunner(core.jobs, logger, config.jobs, {
         onJobFinished: (name, outcome, seconds) => {
           metrics.jobsFinished.labels(name, outcome).inc();
           metrics.jobDuration.labels(name).observe(seconds);
         },
       });
-      const contributions = moduleJobs(pool, jobRepo);
+      const contributions = moduleJobs(core);
       contributions.jobs.forEach((job) => runner!.define(job));
       for (const schedule of contributions.schedules) {
         const override = config.jobs.schedules[schedule.name];
@@ -159,7 +198,12 @@ export async function startVigil(
         authorize: async () => {
           throw unauthorized();
         },
-        routes: [healthRoutes(readiness, metrics), jobRoutes(jobRepo), orgRoutes(orgRepo)],
+        routes: [
+          healthRoutes(readiness, metrics),
+          jobRoutes(core.jobs),
+          orgRoutes(core.org),
+          archiveRoutes(core.archive, core.org),
+        ],
       });
       url = await http.listen({ host: config.server.host, port: config.server.port });
     }
@@ -167,7 +211,18 @@ export async function startVigil(
     await close();
     throw err;
   }
-  return { config, logger, pool, databaseUrl: db.url, embedded: db.embedded, runner, http, url, demo, close };
+  return {
+    config,
+    logger,
+    pool,
+    databaseUrl: core.databaseUrl,
+    embedded: core.embedded,
+    runner,
+    http,
+    url,
+    demo,
+    close,
+  };
 }
 
 async function readinessChecks(

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/platform/db/embedded.js';
@@ -20,9 +21,12 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let embedded: EmbeddedPostgres | undefined;
+  let embeddedDir: string | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
-    embedded = await startEmbeddedPostgres({ dir: '.tmp/test-postgres', port: 0 });
+    // A cluster per run, so concurrent runs (several terminals, editors) never stop each other's.
+    embeddedDir = `.tmp/test-postgres/run-${process.pid}`;
+    embedded = await startEmbeddedPostgres({ dir: embeddedDir, port: 0 });
     adminUrl = embedded.url;
   }
   const name = `vigil_test_${Date.now()}_${process.pid}`;
@@ -46,6 +50,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await client.end();
     await embedded?.stop();
+    if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });
   };
 }
 

@@ -5,6 +5,8 @@ import { serveCommand, workerCommand } from './serve.js';
 import { migrateCommand } from './migrate.js';
 import { doctorCommand } from './doctor.js';
 import { jobsCommand } from './jobs.js';
+import { keysCommand } from './keys.js';
+import { searchCommand } from './search.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -22,6 +24,9 @@ Examples:
   $ vigil migrate --status         show applied and pending migrations
   $ vigil doctor                   check configuration, database and keys, with fixes
   $ vigil jobs list --status failed
+  $ vigil keys rotate              new KEK version; rewraps every data key (with progress)
+  $ vigil keys shred --corp demo --through 2021-06 --dry-run
+  $ vigil search --corp demo '回扣 AND (返点 OR 好处费)' --from 2026-01-01
 `,
   );
 
@@ -30,5 +35,7 @@ program.addCommand(workerCommand());
 program.addCommand(migrateCommand());
 program.addCommand(doctorCommand());
 program.addCommand(jobsCommand());
+program.addCommand(keysCommand());
+program.addCommand(searchCommand());
 
 program.parseAsync(process.argv).catch(fail);

@@ -25,6 +25,8 @@ const ENV_ALIASES: Record<string, string> = {
   VIGIL_DATA_DIR: 'dataDir',
   VIGIL_LOG_LEVEL: 'log.level',
   VIGIL_PUBLIC_URL: 'server.publicUrl',
+  VIGIL_KEYRING_PASSPHRASE: 'keyring.local.passphrase',
+  VIGIL_HSM_PIN: 'keyring.pkcs11.pin',
 };
 
 /**
@@ -129,5 +131,7 @@ function getPath(raw: unknown, parts: string[]): unknown {
 }
 
 function isSecretPath(path: string): boolean {
-  return path === 'database.url' || path.endsWith('.key') || /secret|password|passphrase|token/i.test(path);
+  return (
+    path === 'database.url' || path.endsWith('.key') || /secret|password|passphrase|token|pin$/i.test(path)
+  );
 }

@@ -42,6 +42,34 @@ const databaseSchema = z
 
 const scheduleOverride = z.object({ cron: z.string().optional(), enabled: z.boolean().optional() }).strict();
 
+const keyringSchema = z
+  .object({
+    /** Where key-encryption keys and long-lived secrets live. */
+    provider: z.enum(['local', 'pkcs11']).default('local'),
+    local: z
+      .object({
+        /** Key file; default <dataDir>/keys/keyring.json (created on first start). */
+        path: z.string().optional(),
+        /** Seals the key file under a scrypt-derived key; without it only file permissions protect it. */
+        passphrase: z.string().min(12, 'expected a passphrase of at least 12 characters').optional(),
+      })
+      .strict()
+      .prefault({}),
+    pkcs11: z
+      .object({
+        library: z.string().default('/usr/lib/softhsm/libsofthsm2.so'),
+        tokenLabel: z.string().optional(),
+        pin: z.string().optional(),
+        labelPrefix: z.string().default('vigil'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((k) => k.provider !== 'pkcs11' || (k.pkcs11.tokenLabel && k.pkcs11.pin), {
+    message: 'expected pkcs11.tokenLabel and pkcs11.pin with provider pkcs11',
+  });
+
 export const configSchema = z
   .object({
     /** Where the embedded database, the local keyring and blobs live by default. */
@@ -77,6 +105,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    keyring: keyringSchema.prefault({}),
+    crypto: z
+      .object({
+        /** Cipher for new data keys: AES-256-GCM, or SM4-GCM for customers bound by GB/T 39786. */
+        contentAlgorithm: z.enum(['A256GCM', 'SM4GCM']).default('A256GCM'),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         /** Seed a demo corp. `auto`: only when no database is configured. */
@@ -90,4 +126,9 @@ export const configSchema = z
 export type VigilConfig = z.infer<typeof configSchema>;
 
 /** Paths (dotted) whose values are secrets: never logged, loadable from *_FILE. */
-export const SECRET_PATHS = ['database.url', 'server.tls.key'] as const;
+export const SECRET_PATHS = [
+  'database.url',
+  'server.tls.key',
+  'keyring.local.passphrase',
+  'keyring.pkcs11.pin',
+] as const;

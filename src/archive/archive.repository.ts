@@ -1,0 +1,221 @@
+import type { Queryable } from '../platform/db/pool.js';
+import type { ConversationKind, Direction, MessageToArchive, ParticipantKind } from './types.js';
+
+export interface MessageRow {
+  corp_id: number;
+  id: string;
+  msgid: string;
+  seq: string | null;
+  msg_time: Date;
+  action: string;
+  msgtype: string;
+  sender_id: string | null;
+  sender_kind: ParticipantKind | null;
+  direction: Direction | null;
+  conversation_id: string;
+  has_attachment: boolean;
+  recalled_msgid: string | null;
+  retention_class: string;
+  content: Buffer | null;
+}
+
+export interface NewMessageRow {
+  message: MessageToArchive;
+  id: string;
+  conversationId: string;
+  content: Buffer;
+  search: string | null;
+  searchLossy: boolean;
+}
+
+export interface SearchFilters {
+  from?: Date;
+  to?: Date;
+  departmentIds?: number[];
+  employeeId?: string;
+  externalContactId?: string;
+  conversationId?: string;
+  msgtypes?: string[];
+  hasAttachment?: boolean;
+}
+
+export interface SearchCursor {
+  msgTime: Date;
+  id: string;
+}
+
+const MESSAGE_COLUMNS = `m.corp_id, m.id::text, m.msgid, m.seq::text, m.msg_time, m.action, m.msgtype, m.sender_id,
+  m.sender_kind, m.direction, m.conversation_id::text, m.has_attachment, m.recalled_msgid, m.retention_class, m.content`;
+
+/** SQL of the archive: conversations, messages and their exactly-once keys. */
+export class ArchiveRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async ensurePartitions(times: Date[]): Promise<void> {
+    const months = [...new Set(times.map((t) => t.toISOString().slice(0, 7)))];
+    for (const month of months)
+      await this.db.query('SELECT vigil_ensure_message_partition($1)', [`${month}-01T00:00:00Z`]);
+  }
+
+  /** Claims message ids not archived yet; returns the msgids this call claimed (the others are duplicates). */
+  async claimMessageKeys(
+    corpId: number,
+    messages: Array<{ msgid: string; msgTime: Date }>,
+  ): Promise<Map<string, string>> {
+    const { rows } = await this.db.query<{ msgid: string; message_id: string }>(
+      `INSERT INTO message_keys (corp_id, msgid, msg_time, message_id)
+       SELECT $1, k.msgid, k.msg_time, nextval('messages_id_seq')
+       FROM unnest($2::text[], $3::timestamptz[]) AS k(msgid, msg_time)
+       ON CONFLICT (corp_id, msgid) DO NOTHING
+       RETURNING msgid, message_id::text`,
+      [corpId, messages.map((m) => m.msgid), messages.map((m) => m.msgTime)],
+    );
+    return new Map(rows.map((r) => [r.msgid, r.message_id]));
+  }
+
+  /** Finds or creates conversations by key (one row per key, whatever the batch repeats); returns key → id. */
+  async ensureConversations(
+    corpId: number,
+    seen: Array<{ kind: ConversationKind; key: string; roomId: string | null; at: Date }>,
+  ): Promise<Map<string, string>> {
+    const byKey = new Map<
+      string,
+      { kind: ConversationKind; key: string; roomId: string | null; first: Date; last: Date }
+    >();
+    for (const c of seen) {
+      const known = byKey.get(c.key);
+      if (!known) byKey.set(c.key, { kind: c.kind, key: c.key, roomId: c.roomId, first: c.at, last: c.at });
+      else {
+        if (c.at < known.first) known.first = c.at;
+        if (c.at > known.last) known.last = c.at;
+      }
+    }
+    const conversations = [...byKey.values()];
+    const { rows } = await this.db.query<{ conversation_key: string; id: string }>(
+      `INSERT INTO conversations (corp_id, kind, conversation_key, room_id, first_message_at, last_message_at)
+       SELECT $1, c.kind, c.key, c.room_id, c.first_at, c.last_at
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+         AS c(kind, key, room_id, first_at, last_at)
+       ON CONFLICT (corp_id, conversation_key) DO UPDATE
+         SET first_message_at = least(conversations.first_message_at, EXCLUDED.first_message_at),
+             last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at)
+       RETURNING conversation_key, id::text`,
+      [
+        corpId,
+        conversations.map((c) => c.kind),
+        conversations.map((c) => c.key),
+        conversations.map((c) => c.roomId),
+        conversations.map((c) => c.first),
+        conversations.map((c) => c.last),
+      ],
+    );
+    return new Map(rows.map((r) => [r.conversation_key, r.id]));
+  }
+
+  async addMembers(
+    corpId: number,
+    members: Array<{ conversationId: string; id: string; kind: ParticipantKind }>,
+  ): Promise<void> {
+    if (members.length === 0) return;
+    await this.db.query(
+      `INSERT INTO conversation_members (corp_id, conversation_id, member_id, member_kind)
+       SELECT $1, m.conversation_id, m.member_id, m.kind
+       FROM unnest($2::bigint[], $3::text[], $4::text[]) AS m(conversation_id, member_id, kind)
+       ON CONFLICT DO NOTHING`,
+      [corpId, members.map((m) => m.conversationId), members.map((m) => m.id), members.map((m) => m.kind)],
+    );
+  }
+
+  async insertMessages(corpId: number, rows: NewMessageRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <T>(f: (r: NewMessageRow) => T) => rows.map(f);
+    await this.db.query(
+      `INSERT INTO messages (corp_id, id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind,
+         direction, has_attachment, recalled_msgid, retention_class, content, search, search_lossy)
+       SELECT $1, r.id, r.msg_time, r.msgid, r.seq, r.conversation_id, r.action, r.msgtype, r.sender_id, r.sender_kind,
+         r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search::tsvector, r.search_lossy
+       FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::numeric[], $6::bigint[], $7::text[], $8::text[],
+         $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::bytea[], $16::text[],
+         $17::boolean[])
+         AS r(id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind, direction,
+              has_attachment, recalled_msgid, retention_class, content, search, search_lossy)`,
+      [
+        corpId,
+        col((r) => r.id),
+        col((r) => r.message.msgTime),
+        col((r) => r.message.msgid),
+        col((r) => r.message.seq),
+        col((r) => r.conversationId),
+        col((r) => r.message.action),
+        col((r) => r.message.msgtype),
+        col((r) => r.message.senderId),
+        col((r) => r.message.senderKind),
+        col((r) => r.message.direction),
+        col((r) => r.message.hasAttachment),
+        col((r) => r.message.recalledMsgid),
+        col((r) => r.message.retentionClass ?? 'standard'),
+        col((r) => r.content),
+        col((r) => r.search),
+        col((r) => r.searchLossy),
+      ],
+    );
+  }
+
+  async findByMsgid(corpId: number, msgid: string): Promise<MessageRow | undefined> {
+    const { rows } = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM message_keys k
+       JOIN messages m ON m.corp_id = k.corp_id AND m.msg_time = k.msg_time AND m.id = k.message_id
+       WHERE k.corp_id = $1 AND k.msgid = $2`,
+      [corpId, msgid],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Messages whose blind index matches `tsquery`, newest first, after `cursor` (keyset paging).
+   * `tsquery` null lists by filters only.
+   */
+  async search(
+    corpId: number,
+    tsquery: string | null,
+    filters: SearchFilters,
+    cursor: SearchCursor | null,
+    limit: number,
+  ): Promise<MessageRow[]> {
+    const { rows } = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.corp_id = $1
+         AND ($2::tsquery IS NULL OR m.search @@ $2::tsquery)
+         AND ($3::timestamptz IS NULL OR m.msg_time >= $3)
+         AND ($4::timestamptz IS NULL OR m.msg_time < $4)
+         AND ($5::timestamptz IS NULL OR (m.msg_time, m.id) < ($5, $6::bigint))
+         AND ($7::text IS NULL OR m.sender_id = $7 OR EXISTS (SELECT 1 FROM conversation_members cm
+               WHERE cm.corp_id = m.corp_id AND cm.conversation_id = m.conversation_id AND cm.member_id = $7))
+         AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM conversation_members cm
+               WHERE cm.corp_id = m.corp_id AND cm.conversation_id = m.conversation_id AND cm.member_id = $8))
+         AND ($9::bigint IS NULL OR m.conversation_id = $9)
+         AND ($10::text[] IS NULL OR m.msgtype = ANY($10))
+         AND ($11::boolean IS NULL OR m.has_attachment = $11)
+         AND ($12::bigint[] IS NULL OR EXISTS (SELECT 1 FROM employees e
+               WHERE e.corp_id = m.corp_id AND e.userid = m.sender_id AND e.department_ids && $12))
+       ORDER BY m.msg_time DESC, m.id DESC
+       LIMIT $13`,
+      [
+        corpId,
+        tsquery,
+        filters.from ?? null,
+        filters.to ?? null,
+        cursor?.msgTime ?? null,
+        cursor?.id ?? null,
+        filters.employeeId ?? null,
+        filters.externalContactId ?? null,
+        filters.conversationId ?? null,
+        filters.msgtypes?.length ? filters.msgtypes : null,
+        filters.hasAttachment ?? null,
+        filters.departmentIds?.length ? filters.departmentIds : null,
+        limit,
+      ],
+    );
+    return rows;
+  }
+}

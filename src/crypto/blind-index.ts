@@ -1,0 +1,526 @@
+/**
+ * Blind (keyed-hash) full-text index for Chinese and mixed-script chat content.
+ *
+ * Text is split into units: each CJK character is a unit; each run of other letters/digits is a
+ * Latin "word" unit. Lexemes: a unigram per CJK char, a bigram per two adjacent CJK chars (not
+ * across spaces or punctuation), and one lexeme per word — each replaced by
+ * base32(HMAC-SHA256(per-corp search key, kind ‖ token))[:13] (64 bits). Lexemes carry the unit's
+ * position, so the result is a PostgreSQL `tsvector` literal and phrase search is tsquery's
+ * native `<->`/`<N>` operator on a GIN index: a CJK phrase of n ≥ 2 chars becomes a chain of
+ * n−1 bigrams, a single char its unigram. No plaintext reaches the database; highlighting
+ * happens after decryption (`highlight`). See README.md for what the index reveals.
+ */
+import { createHmac } from 'node:crypto';
+
+// ---------------------------------------------------------------------------------------------
+// Tokenizer
+
+/** A searchable unit of text with its UTF-16 range in the original string. */
+export interface Unit {
+  kind: 'cjk' | 'word';
+  /** Normalized text: NFKC, lower-case. */
+  text: string;
+  start: number;
+  end: number;
+  /** For CJK units: the previous unit is a CJK char with nothing in between (a bigram spans them). */
+  glued: boolean;
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
+const WORD = /[\p{L}\p{N}\p{M}]/u;
+// A base character with its combining marks, normalized together (é = e + U+0301 matches é).
+const SEGMENT = /\P{M}\p{M}*|\p{M}+/gsu;
+
+/** Splits text into CJK-char and word units: NFKC (full-width folded), lower-cased, with original offsets. */
+export function tokenize(text: string): Unit[] {
+  const units: Unit[] = [];
+  let word: Unit | undefined;
+  let prevCjk = false; // previous normalized char was CJK (for glue)
+  for (const m of text.matchAll(SEGMENT)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    const norm = m[0].normalize('NFKC').toLowerCase();
+    for (const ch of norm) {
+      if (CJK.test(ch)) {
+        word = undefined;
+        units.push({ kind: 'cjk', text: ch, start, end, glued: prevCjk });
+        prevCjk = true;
+      } else if (WORD.test(ch)) {
+        if (word) {
+          word.text += ch;
+          word.end = end;
+        } else {
+          word = { kind: 'word', text: ch, start, end, glued: false };
+          units.push(word);
+        }
+        prevCjk = false;
+      } else {
+        word = undefined;
+        prevCjk = false;
+      }
+    }
+  }
+  return units;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexemes
+
+/** PostgreSQL limits: positions are clamped to 16383 and a lexeme keeps at most 256 positions. */
+export const PG_MAX_POSITION = 16383;
+export const PG_MAX_POSITIONS_PER_LEXEME = 256;
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+function base32(bytes: Uint8Array): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** One positioned lexeme of a phrase query: `offset` is relative to the phrase's first unit. */
+interface PhraseTerm {
+  lexeme: string;
+  offset: number;
+}
+
+export interface IndexedText {
+  /** tsvector literal, e.g. `'k3x…':1,5 'ab2…':2`; bind as `$1::tsvector`, never through to_tsvector. */
+  tsvector: string;
+  /** Distinct lexemes. */
+  lexemeCount: number;
+  /** Units (CJK chars + words), i.e. the highest position used. */
+  tokenCount: number;
+  /** True when PostgreSQL limits dropped or clamped positions (text > 16383 units, or a lexeme > 256 times): phrase matches may be missed; split such text into several index rows. */
+  lossy: boolean;
+}
+
+/**
+ * Keyed tokenizer/query builder for one corp's search key. Reuse one instance per corp: it
+ * memoizes token hashes.
+ */
+export class BlindIndex {
+  private readonly memo = new Map<string, string>();
+  private readonly positions: boolean;
+  private readonly memoSize: number;
+
+  /**
+   * `positions: false` stores lexemes without positions (a bag of tokens): the database can no
+   * longer line tokens up into sequences (much weaker frequency analysis, see README), phrases
+   * become an AND of their lexemes, and exact phrase matching moves to `matchesQuery` after
+   * decryption. Rows indexed one way must be queried the same way.
+   */
+  constructor(
+    private readonly key: Uint8Array,
+    options: { positions?: boolean; memoSize?: number } = {},
+  ) {
+    if (key.length < 16) throw new RangeError('search key must be at least 16 bytes');
+    this.positions = options.positions ?? true;
+    this.memoSize = options.memoSize ?? 50_000;
+  }
+
+  /** The lexeme for a token of a kind: 'u' CJK unigram, 'b' CJK bigram, 'w' word. */
+  lexeme(kind: 'u' | 'b' | 'w', token: string): string {
+    const k = `${kind}\u0000${token}`;
+    let v = this.memo.get(k);
+    if (v === undefined) {
+      v = base32(
+        createHmac('sha256', this.key)
+          .update('vigil-blind-index-v1\u0000')
+          .update(k, 'utf8')
+          .digest()
+          .subarray(0, 8),
+      );
+      if (this.memo.size >= this.memoSize) this.memo.delete(this.memo.keys().next().value as string);
+      this.memo.set(k, v);
+    }
+    return v;
+  }
+
+  /** Positioned lexemes of a unit sequence (positions 1-based, as in tsvector). */
+  private lexemesOf(units: readonly Unit[]): Array<{ lexeme: string; pos: number }> {
+    const out: Array<{ lexeme: string; pos: number }> = [];
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
+      const pos = i + 1;
+      if (u.kind === 'word') {
+        out.push({ lexeme: this.lexeme('w', u.text), pos });
+        continue;
+      }
+      out.push({ lexeme: this.lexeme('u', u.text), pos });
+      const next = units[i + 1];
+      if (next?.kind === 'cjk' && next.glued) out.push({ lexeme: this.lexeme('b', u.text + next.text), pos });
+    }
+    return out;
+  }
+
+  /** Builds the tsvector literal for a plaintext. */
+  indexText(text: string): IndexedText {
+    const units = tokenize(text);
+    const positions = new Map<string, number[]>();
+    let lossy = false;
+    for (const { lexeme, pos } of this.lexemesOf(units)) {
+      let list = positions.get(lexeme);
+      if (!list) positions.set(lexeme, (list = []));
+      if (pos > PG_MAX_POSITION) {
+        lossy = true;
+        if (list[list.length - 1] !== PG_MAX_POSITION) list.push(PG_MAX_POSITION);
+      } else list.push(pos);
+      if (list.length > PG_MAX_POSITIONS_PER_LEXEME) {
+        lossy = true;
+        list.length = PG_MAX_POSITIONS_PER_LEXEME;
+      }
+    }
+    const lexemes = [...positions.keys()].sort();
+    if (!this.positions)
+      return {
+        tsvector: lexemes.map((l) => `'${l}'`).join(' '),
+        lexemeCount: lexemes.length,
+        tokenCount: units.length,
+        lossy: false,
+      };
+    const tsvector = lexemes.map((l) => `'${l}':${positions.get(l)!.join(',')}`).join(' ');
+    return { tsvector, lexemeCount: lexemes.length, tokenCount: units.length, lossy };
+  }
+
+  /** Positioned lexemes of one phrase (what a `<->` chain must find). */
+  phraseTerms(units: readonly Unit[]): PhraseTerm[] {
+    const terms: PhraseTerm[] = [];
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
+      if (u.kind === 'word') terms.push({ lexeme: this.lexeme('w', u.text), offset: i });
+      else {
+        const next = units[i + 1];
+        if (next?.kind === 'cjk' && next.glued)
+          terms.push({ lexeme: this.lexeme('b', u.text + next.text), offset: i });
+        else if (!(u.glued && units[i - 1]?.kind === 'cjk'))
+          terms.push({ lexeme: this.lexeme('u', u.text), offset: i });
+        // else: the last char of a CJK run is already covered by the previous bigram
+      }
+    }
+    return terms;
+  }
+
+  /** tsquery literal for a parsed query; bind as `$2::tsquery`. */
+  buildQuery(query: QueryNode | string): string {
+    const node = typeof query === 'string' ? parseQuery(query) : query;
+    return this.render(node);
+  }
+
+  private render(node: QueryNode): string {
+    switch (node.type) {
+      case 'phrase': {
+        const terms = this.phraseTerms(node.units);
+        if (!this.positions) {
+          const distinct = [...new Set(terms.map((t) => `'${t.lexeme}'`))];
+          return distinct.length > 1 ? `(${distinct.join(' & ')})` : distinct[0]!;
+        }
+        let s = `'${terms[0]!.lexeme}'`;
+        for (let i = 1; i < terms.length; i++) {
+          const d = terms[i]!.offset - terms[i - 1]!.offset;
+          s += ` ${d === 1 ? '<->' : `<${d}>`} '${terms[i]!.lexeme}'`;
+        }
+        return terms.length > 1 ? `(${s})` : s;
+      }
+      case 'and':
+        return `(${node.children.map((c) => this.render(c)).join(' & ')})`;
+      case 'or':
+        return `(${node.children.map((c) => this.render(c)).join(' | ')})`;
+      case 'not':
+        return `!${this.render(node.child)}`;
+    }
+  }
+}
+
+const indexCache = new WeakMap<Uint8Array, BlindIndex>();
+function indexFor(key: Uint8Array): BlindIndex {
+  let bi = indexCache.get(key);
+  if (!bi) indexCache.set(key, (bi = new BlindIndex(key)));
+  return bi;
+}
+
+/** Function form of BlindIndex#indexText. */
+export function indexText(text: string, key: Uint8Array): IndexedText {
+  return indexFor(key).indexText(text);
+}
+
+/** Function form of BlindIndex#buildQuery: a tsquery literal for a query string or parsed query. */
+export function buildQuery(query: QueryNode | string, key: Uint8Array): string {
+  return indexFor(key).buildQuery(query);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query language: terms and "quoted phrases", AND / OR / NOT (also & | ! and a leading -),
+// parentheses; juxtaposition means AND, so `回扣 AND (返点 OR 好处费) NOT 测试` works as read.
+
+export type QueryNode =
+  | { type: 'phrase'; text: string; units: Unit[] }
+  | { type: 'and'; children: QueryNode[] }
+  | { type: 'or'; children: QueryNode[] }
+  | { type: 'not'; child: QueryNode };
+
+export type QueryErrorCode =
+  | 'EMPTY'
+  | 'UNBALANCED_PAREN'
+  | 'UNTERMINATED_QUOTE'
+  | 'MISSING_OPERAND'
+  | 'NO_SEARCHABLE_TEXT'
+  | 'ONLY_NEGATIVE'
+  | 'TOO_COMPLEX';
+
+/** A user error in a search query; `code` is stable for translation, `offset` points into the query. */
+export class QuerySyntaxError extends Error {
+  constructor(
+    readonly code: QueryErrorCode,
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'QuerySyntaxError';
+  }
+}
+
+type Tok =
+  { t: 'term' | 'phrase'; v: string; at: number } | { t: 'and' | 'or' | 'not' | '(' | ')'; at: number };
+
+const QUOTES: Record<string, string> = { '"': '"', '“': '”', '「': '」' };
+const MAX_QUERY_LENGTH = 1000;
+const MAX_PHRASES = 64;
+
+function lex(q: string): Tok[] {
+  const toks: Tok[] = [];
+  let i = 0;
+  while (i < q.length) {
+    const c = q[i]!;
+    if (/\s/u.test(c)) {
+      i++;
+    } else if (c === '(' || c === ')') {
+      toks.push({ t: c, at: i++ });
+    } else if (c === '&' || c === '|') {
+      toks.push({ t: c === '&' ? 'and' : 'or', at: i++ });
+    } else if (c === '!' || (c === '-' && i + 1 < q.length && !/\s/u.test(q[i + 1]!))) {
+      toks.push({ t: 'not', at: i++ });
+    } else if (QUOTES[c]) {
+      const close = q.indexOf(QUOTES[c], i + 1);
+      if (close < 0) throw new QuerySyntaxError('UNTERMINATED_QUOTE', 'unterminated quote', i);
+      toks.push({ t: 'phrase', v: q.slice(i + 1, close), at: i });
+      i = close + 1;
+    } else {
+      const start = i;
+      while (i < q.length && !/[\s()"“「&|]/u.test(q[i]!)) i++;
+      const v = q.slice(start, i);
+      if (v === 'AND') toks.push({ t: 'and', at: start });
+      else if (v === 'OR') toks.push({ t: 'or', at: start });
+      else if (v === 'NOT') toks.push({ t: 'not', at: start });
+      else toks.push({ t: 'term', v, at: start });
+    }
+  }
+  return toks;
+}
+
+/** Parses a user query into an AST. Throws QuerySyntaxError. */
+export function parseQuery(query: string): QueryNode {
+  if (query.length > MAX_QUERY_LENGTH)
+    throw new QuerySyntaxError(
+      'TOO_COMPLEX',
+      `query longer than ${MAX_QUERY_LENGTH} characters`,
+      MAX_QUERY_LENGTH,
+    );
+  const toks = lex(query.normalize('NFKC'));
+  if (toks.length === 0) throw new QuerySyntaxError('EMPTY', 'empty query', 0);
+  let i = 0;
+  let phrases = 0;
+  const peek = (): Tok | undefined => toks[i];
+  const end = (): number => query.length;
+
+  const orExpr = (): QueryNode => {
+    const children = [andExpr()];
+    while (peek()?.t === 'or') {
+      i++;
+      children.push(andExpr());
+    }
+    return children.length === 1 ? children[0]! : { type: 'or', children };
+  };
+  const andExpr = (): QueryNode => {
+    const children = [unary()];
+    for (;;) {
+      const t = peek();
+      if (!t || t.t === 'or' || t.t === ')') break;
+      if (t.t === 'and') i++;
+      children.push(unary());
+    }
+    return children.length === 1 ? children[0]! : { type: 'and', children };
+  };
+  const unary = (): QueryNode => {
+    const t = peek();
+    if (t?.t === 'not') {
+      i++;
+      return { type: 'not', child: unary() };
+    }
+    return primary();
+  };
+  const primary = (): QueryNode => {
+    const t = peek();
+    if (!t)
+      throw new QuerySyntaxError('MISSING_OPERAND', 'operator at the end of the query has no operand', end());
+    if (t.t === '(') {
+      i++;
+      const inner = orExpr();
+      if (peek()?.t !== ')')
+        throw new QuerySyntaxError('UNBALANCED_PAREN', 'missing closing parenthesis', peek()?.at ?? end());
+      i++;
+      return inner;
+    }
+    if (t.t === 'term' || t.t === 'phrase') {
+      i++;
+      const units = tokenize(t.v);
+      if (units.length === 0)
+        throw new QuerySyntaxError('NO_SEARCHABLE_TEXT', `"${t.v}" contains no searchable characters`, t.at);
+      if (++phrases > MAX_PHRASES)
+        throw new QuerySyntaxError('TOO_COMPLEX', `more than ${MAX_PHRASES} terms`, t.at);
+      return { type: 'phrase', text: t.v, units };
+    }
+    if (t.t === ')') throw new QuerySyntaxError('UNBALANCED_PAREN', 'unexpected closing parenthesis', t.at);
+    throw new QuerySyntaxError(
+      'MISSING_OPERAND',
+      `operator ${t.t.toUpperCase()} needs an operand before it`,
+      t.at,
+    );
+  };
+
+  const ast = orExpr();
+  const rest = peek();
+  if (rest) throw new QuerySyntaxError('UNBALANCED_PAREN', 'unexpected closing parenthesis', rest.at);
+  if (!requiresPositive(ast)) {
+    throw new QuerySyntaxError(
+      'ONLY_NEGATIVE',
+      'the query must require at least one term (NOT alone would match everything)',
+      0,
+    );
+  }
+  return ast;
+}
+
+// True when every matching document must contain some positive term (so the GIN index can serve it).
+function requiresPositive(n: QueryNode): boolean {
+  switch (n.type) {
+    case 'phrase':
+      return true;
+    case 'and':
+      return n.children.some(requiresPositive);
+    case 'or':
+      return n.children.every(requiresPositive);
+    case 'not':
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plaintext matching and highlighting, after decryption
+
+function phraseMatches(text: readonly Unit[], phrase: readonly Unit[]): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  outer: for (let i = 0; i + phrase.length <= text.length; i++) {
+    for (let k = 0; k < phrase.length; k++) {
+      const q = phrase[k]!;
+      const u = text[i + k]!;
+      if (u.kind !== q.kind || u.text !== q.text) continue outer;
+      // Two CJK chars written together in the query must be together in the text (bigram).
+      if (k > 0 && q.kind === 'cjk' && q.glued && !u.glued) continue outer;
+    }
+    out.push([i, i + phrase.length]);
+  }
+  return out;
+}
+
+function evaluate(node: QueryNode, units: readonly Unit[]): boolean {
+  switch (node.type) {
+    case 'phrase':
+      return phraseMatches(units, node.units).length > 0;
+    case 'and':
+      return node.children.every((c) => evaluate(c, units));
+    case 'or':
+      return node.children.some((c) => evaluate(c, units));
+    case 'not':
+      return !evaluate(node.child, units);
+  }
+}
+
+/**
+ * Evaluates a query against decrypted text with exactly the index's semantics. Use it to drop
+ * the (rare, ~2^-64 per lexeme) hash-collision false positives of the index.
+ */
+export function matchesQuery(plaintext: string, query: QueryNode | string): boolean {
+  return evaluate(typeof query === 'string' ? parseQuery(query) : query, tokenize(plaintext));
+}
+
+function positivePhrases(node: QueryNode, negated = false, out: QueryNode[] = []): QueryNode[] {
+  if (node.type === 'phrase') {
+    if (!negated) out.push(node);
+  } else if (node.type === 'not') positivePhrases(node.child, !negated, out);
+  else for (const c of node.children) positivePhrases(c, negated, out);
+  return out;
+}
+
+export interface Highlight {
+  /** Excerpt of the plaintext around the first match (the whole text when short). */
+  snippet: string;
+  /** Matched ranges relative to `snippet`, sorted and merged; [start, end) in UTF-16 units. */
+  ranges: Array<{ start: number; end: number }>;
+  /** Snippet's offset in the plaintext. */
+  offset: number;
+  truncatedStart: boolean;
+  truncatedEnd: boolean;
+  /** Whether the plaintext satisfies the whole query (false: index false positive). */
+  matched: boolean;
+}
+
+/** Finds the query's positive phrases in decrypted text and cuts a snippet of about `maxLength` chars around the first. */
+export function highlight(plaintext: string, query: QueryNode | string, maxLength = 120): Highlight {
+  const ast = typeof query === 'string' ? parseQuery(query) : query;
+  const units = tokenize(plaintext);
+  const ranges: Array<{ start: number; end: number }> = [];
+  for (const p of positivePhrases(ast)) {
+    if (p.type !== 'phrase') continue;
+    for (const [a, b] of phraseMatches(units, p.units))
+      ranges.push({ start: units[a]!.start, end: units[b - 1]!.end });
+  }
+  ranges.sort((x, y) => x.start - y.start || x.end - y.end);
+  const merged: typeof ranges = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else merged.push({ ...r });
+  }
+  let from = 0;
+  let to = plaintext.length;
+  if (plaintext.length > maxLength) {
+    const first = merged[0] ?? { start: 0, end: 0 };
+    from = Math.max(0, Math.min(first.start - Math.floor(maxLength / 4), plaintext.length - maxLength));
+    to = Math.min(plaintext.length, from + maxLength);
+    // don't split a surrogate pair
+    if (from > 0 && /[\uDC00-\uDFFF]/.test(plaintext[from]!)) from--;
+    if (to < plaintext.length && /[\uDC00-\uDFFF]/.test(plaintext[to]!)) to++;
+  }
+  return {
+    snippet: plaintext.slice(from, to),
+    ranges: merged
+      .filter((r) => r.end > from && r.start < to)
+      .map((r) => ({ start: Math.max(r.start, from) - from, end: Math.min(r.end, to) - from })),
+    offset: from,
+    truncatedStart: from > 0,
+    truncatedEnd: to < plaintext.length,
+    matched: evaluate(ast, units),
+  };
+}
