@@ -122,7 +122,7 @@ export function keysCommand(): Command {
             );
             return;
           }
-          const destroyed = await core.keys.shred(plans);
+          const destroyed = await core.keys.shred(corp.id, plans);
           process.stdout.write(`destroyed ${destroyed} data key(s)\n`);
           if (options.purge)
             process.stdout.write(`purged ${await core.keys.purgeShredded(corp.id, plans)} message row(s)\n`);

@@ -97,7 +97,17 @@ describe('key rotation and crypto-shredding', () => {
       ['2025-01', 1, false],
       ['2025-02', 2, false],
     ]);
-    expect(await keys.shred(plan)).toBe(2);
+    expect(await keys.shred(corp.id, plan)).toBe(2);
+    const index = await pool.query(
+      'SELECT msgid, search IS NULL AS cleared FROM messages WHERE corp_id = $1 ORDER BY msg_time',
+      [corp.id],
+    );
+    expect(index.rows.map((r) => [r.msgid, r.cleared])).toEqual([
+      ['jan', true],
+      ['feb', true],
+      ['feb2', true],
+      ['mar', false],
+    ]);
     expect((await crypto.archive.getMessage(corp.id, 'feb2'))?.content).toEqual({ state: 'destroyed' });
     expect((await crypto.archive.getMessage(corp.id, 'mar'))?.content.state).toBe('ok');
     expect((await keys.planShred(corp.id, '2025-02')).every((p) => p.alreadyDestroyed)).toBe(true);

@@ -97,12 +97,24 @@ export class KeyService {
     return plans;
   }
 
-  /** Destroys the data keys of the planned scopes: their content becomes unreadable everywhere, backups included. */
-  async shred(plans: ShredPlan[]): Promise<number> {
+  /**
+   * Destroys the data keys of the planned scopes: their content becomes unreadable everywhere,
+   * backups included. The blind index of those rows is cleared too, since its positional keyed
+   * hashes are a substitution of the text (see the threat model).
+   */
+  async shred(corpId: number, plans: ShredPlan[]): Promise<number> {
     let destroyed = 0;
     for (const plan of plans.filter((p) => !p.alreadyDestroyed)) {
       await this.crypto.envelope.shredScope(plan.scope);
       destroyed++;
+    }
+    for (const { scope } of plans) {
+      await this.pool.query(
+        `UPDATE messages SET search = NULL WHERE corp_id = $1 AND retention_class = $2 AND search IS NOT NULL
+           AND msg_time >= ($3 || '-01T00:00:00Z')::timestamptz
+           AND msg_time < ($3 || '-01T00:00:00Z')::timestamptz + interval '1 month'`,
+        [corpId, scope.retentionClass, scope.month],
+      );
     }
     return destroyed;
   }
