@@ -1,6 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { pino } from 'pino';
-import { closeTestPool, createTestCorp, testPool } from '../../test/support/db.js';
+import { closeTestPool, createTestCorp, scratchDatabase, testPool } from '../../test/support/db.js';
+import { migrate } from '../platform/db/migrations.js';
+import { createPool } from '../platform/db/pool.js';
 import { testArchive, textMessage } from '../../test/support/archive.js';
 import { KeyService } from './keys.service.js';
 
@@ -11,8 +13,16 @@ const MONTHS = 120;
 
 describe('key rotation and crypto-shredding', () => {
   it('rotates the KEK while ingest and reads continue, losing and failing nothing', async () => {
-    const pool = testPool();
-    const corp = await createTestCorp();
+    // A database of its own: rotation rewraps every data key of the deployment, and the shared
+    // test database holds keys of other tests' throwaway keyrings.
+    const db = await scratchDatabase();
+    const pool = createPool(db.url, { ssl: { mode: 'disable' }, poolMax: 4 });
+    onTestFinished(async () => {
+      await pool.end();
+      await db.drop();
+    });
+    await migrate(pool);
+    const corp = await createTestCorp(pool);
     const crypto = await testArchive(pool);
     const keys = new KeyService(pool, {
       keyring: crypto.keyring,
@@ -49,14 +59,18 @@ describe('key rotation and crypto-shredding', () => {
     const version = await keys.rotate();
     const job = keys.rewrapJob();
     const progress: number[] = [];
-    const result = (await job.handler({
-      job: {} as never,
-      logger: pino({ level: 'silent' }),
-      signal: new AbortController().signal,
-      reportProgress: async (p) => void progress.push(p.done),
-    })) as { targetKekVersion: number; rewrapped: number };
-    stop = true;
-    await Promise.all([writer, reader]);
+    let result: { targetKekVersion: number; rewrapped: number };
+    try {
+      result = (await job.handler({
+        job: {} as never,
+        logger: pino({ level: 'silent' }),
+        signal: new AbortController().signal,
+        reportProgress: async (p) => void progress.push(p.done),
+      })) as { targetKekVersion: number; rewrapped: number };
+    } finally {
+      stop = true;
+      await Promise.all([writer, reader]);
+    }
     expect(result.rewrapped).toBe(MONTHS);
 
     expect(failures).toEqual([]);
