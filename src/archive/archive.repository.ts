@@ -16,6 +16,7 @@ export interface MessageRow {
   has_attachment: boolean;
   recalled_msgid: string | null;
   retention_class: string;
+  flags: string[];
   content: Buffer | null;
 }
 
@@ -45,7 +46,7 @@ export interface SearchCursor {
 }
 
 const MESSAGE_COLUMNS = `m.corp_id, m.id::text, m.msgid, m.seq::text, m.msg_time, m.action, m.msgtype, m.sender_id,
-  m.sender_kind, m.direction, m.conversation_id::text, m.has_attachment, m.recalled_msgid, m.retention_class, m.content`;
+  m.sender_kind, m.direction, m.conversation_id::text, m.has_attachment, m.recalled_msgid, m.retention_class, m.flags, m.content`;
 
 /** SQL of the archive: conversations, messages and their exactly-once keys. */
 export class ArchiveRepository {
@@ -131,14 +132,15 @@ export class ArchiveRepository {
     const col = <T>(f: (r: NewMessageRow) => T) => rows.map(f);
     await this.db.query(
       `INSERT INTO messages (corp_id, id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind,
-         direction, has_attachment, recalled_msgid, retention_class, content, search, search_lossy)
+         direction, has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)
        SELECT $1, r.id, r.msg_time, r.msgid, r.seq, r.conversation_id, r.action, r.msgtype, r.sender_id, r.sender_kind,
-         r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search::tsvector, r.search_lossy
+         r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search::tsvector, r.search_lossy,
+         coalesce((SELECT array_agg(f) FROM jsonb_array_elements_text(r.flags) AS f), '{}')
        FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::numeric[], $6::bigint[], $7::text[], $8::text[],
          $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::bytea[], $16::text[],
-         $17::boolean[])
+         $17::boolean[], $18::jsonb[])
          AS r(id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind, direction,
-              has_attachment, recalled_msgid, retention_class, content, search, search_lossy)`,
+              has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)`,
       [
         corpId,
         col((r) => r.id),
@@ -157,6 +159,7 @@ export class ArchiveRepository {
         col((r) => r.content),
         col((r) => r.search),
         col((r) => r.searchLossy),
+        col((r) => JSON.stringify(r.message.flags ?? [])),
       ],
     );
   }

@@ -1,4 +1,4 @@
-import type { Pool } from '../platform/db/pool.js';
+import type { Pool, PoolClient } from '../platform/db/pool.js';
 import { withTransaction } from '../platform/db/pool.js';
 import { BlindIndex, highlight, parseQuery, type Highlight, type QueryNode } from '../crypto/blind-index.js';
 import { monthOf, type EnvelopeService } from '../crypto/envelope.js';
@@ -51,11 +51,15 @@ export class ArchiveService {
     private readonly keyring: Keyring,
   ) {}
 
-  /** Archives a batch exactly once per msgid, in one transaction; duplicates are reported, not stored. */
-  async storeBatch(corpId: number, messages: MessageToArchive[]): Promise<StoreResult> {
+  /**
+   * Archives a batch exactly once per msgid; duplicates are reported, not stored. Runs in the
+   * caller's transaction when given one (so a pipeline can commit its own state with it),
+   * otherwise in a transaction of its own.
+   */
+  async storeBatch(corpId: number, messages: MessageToArchive[], client?: PoolClient): Promise<StoreResult> {
     if (messages.length === 0) return { inserted: 0, duplicates: [] };
     const index = await this.searchIndex(corpId);
-    return withTransaction(this.pool, async (client) => {
+    const store = async (client: PoolClient): Promise<StoreResult> => {
       const repo = new ArchiveRepository(client);
       await repo.ensurePartitions(messages.map((m) => m.msgTime));
       const claimed = await repo.claimMessageKeys(corpId, messages);
@@ -104,7 +108,8 @@ export class ArchiveService {
         inserted: rows.length,
         duplicates: messages.filter((m) => !claimed.has(m.msgid)).map((m) => m.msgid),
       };
-    });
+    };
+    return client ? store(client) : withTransaction(this.pool, store);
   }
 
   /** One message by WeCom msgid, decrypted. */
@@ -165,6 +170,7 @@ export class ArchiveService {
       hasAttachment: row.has_attachment,
       recalledMsgid: row.recalled_msgid,
       retentionClass: row.retention_class,
+      flags: row.flags,
     };
     if (!row.content) return { message: { ...base, content: { state: 'destroyed' } }, text: null };
     try {

@@ -27,6 +27,8 @@ export interface MessageToArchive {
   hasAttachment: boolean;
   recalledMsgid: string | null;
   retentionClass?: string;
+  /** Normalization notes, e.g. `unknown_type`, `control_chars_stripped`. */
+  flags?: string[];
 }
 
 /** A stored message as the read path returns it, before access rules and masking. */
@@ -45,6 +47,7 @@ export interface ArchivedMessage {
   hasAttachment: boolean;
   recalledMsgid: string | null;
   retentionClass: string;
+  flags: string[];
   /** Decrypted content, or why it cannot be shown. */
   content: { state: 'ok'; raw: string } | { state: 'destroyed' } | { state: 'unreadable'; reason: string };
 }

@@ -7,6 +7,7 @@ import { doctorCommand } from './doctor.js';
 import { jobsCommand } from './jobs.js';
 import { keysCommand } from './keys.js';
 import { searchCommand } from './search.js';
+import { emulatorCommand } from './emulator.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -27,6 +28,7 @@ Examples:
   $ vigil keys rotate              new KEK version; rewraps every data key (with progress)
   $ vigil keys shred --corp demo --through 2021-06 --dry-run
   $ vigil search --corp demo '回扣 AND (返点 OR 好处费)' --from 2026-01-01
+  $ vigil emulator --messages 50000  a local WeCom emulator with a synthetic corp
 `,
   );
 
@@ -37,5 +39,6 @@ program.addCommand(doctorCommand());
 program.addCommand(jobsCommand());
 program.addCommand(keysCommand());
 program.addCommand(searchCommand());
+program.addCommand(emulatorCommand());
 
 program.parseAsync(process.argv).catch(fail);

@@ -59,7 +59,9 @@ describe('vigil keys and vigil search', () => {
       const shred = await runVigil(['keys', 'shred', '--corp', 'acme', '--through', '2026-08'], { env });
       expect(shred.stdout).toContain('destroyed 1 data key(s)');
       const after = await runVigil(['search', '--corp', 'acme', '回扣'], { env });
-      expect(after.stdout).toContain('[destroyed by retention]');
+      expect(after.stdout).toContain('0 result(s)'); // a shredded scope's index is cleared too
+      const listing = await runVigil(['search', '--corp', 'acme', ''], { env });
+      expect(listing.stdout).toMatch(/k1 {2}zhangsan {2}text {2}\[destroyed by retention\]/);
       const invoice = await runVigil(['search', '--corp', 'acme', '发票'], { env });
       expect(invoice.stdout).toContain('【发票】');
     } finally {

@@ -5,6 +5,8 @@ ALTER TABLE messages
   ADD COLUMN retention_class text NOT NULL DEFAULT 'standard',
   ADD COLUMN content bytea,            -- ciphertext of the decrypted WeCom JSON (self-describing header)
   ADD COLUMN search tsvector,          -- blind index; NULL for messages without text
-  ADD COLUMN search_lossy boolean NOT NULL DEFAULT false;
+  ADD COLUMN search_lossy boolean NOT NULL DEFAULT false,
+  -- What normalization noticed: unknown_type (kept, never dropped), control_chars_stripped…
+  ADD COLUMN flags text[] NOT NULL DEFAULT '{}';
 
 CREATE INDEX messages_search ON messages USING gin (search);

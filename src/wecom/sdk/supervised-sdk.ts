@@ -1,0 +1,282 @@
+/**
+ * Runs the native finance SDK in a child process so a SIGSEGV in vendor code (seen in real
+ * DecryptData, protocol §2.2) never takes the archive service down. Calls are serialised, so a
+ * crash is attributable to exactly one operation: the child is restarted and the operation
+ * retried; after `maxCrashes` crashes on the same operation it fails with FinanceSdkCrashedError
+ * and the caller quarantines that message with its encrypted envelope.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkerRequest, WorkerResponse } from './finance-worker.js';
+import {
+  FinanceSdkCrashedError,
+  FinanceSdkError,
+  FinanceSdkTimeoutError,
+  type FinanceSdk,
+  type MediaChunk,
+} from './types.js';
+
+export interface SupervisorOptions {
+  /** Path of libWeWorkFinanceSdk_C.so (real or stand-in). */
+  libraryPath: string;
+  /** Extra environment for the child (e.g. WECOM_EMULATOR_URL, https_proxy). */
+  env?: Record<string, string | undefined>;
+  /** Crashes tolerated on one operation before it is reported as crashed (default 3). */
+  maxCrashes?: number;
+  /** Per-request timeout (default 30 s; GetChatData/GetMediaData get at least their own timeout + 5 s). */
+  requestTimeoutMs?: number;
+  /** Observability hook: spawns, crashes, timeouts. */
+  onEvent?: (e: SupervisorEvent) => void;
+}
+
+export type SupervisorEvent =
+  | { type: 'spawn'; pid: number | undefined }
+  | { type: 'crash'; op: string; signal: string | null; exitCode: number | null; crashes: number }
+  | { type: 'gave_up'; op: string; crashes: number }
+  | { type: 'timeout'; op: string; timeoutMs: number };
+
+type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+interface Op {
+  req: Request;
+  crashes: number;
+  timeoutMs: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+class ChildDied extends Error {
+  constructor(
+    readonly signal: string | null,
+    readonly exitCode: number | null,
+  ) {
+    super(`finance SDK child exited (${signal ?? exitCode})`);
+  }
+}
+
+function workerEntry(): { path: string; execArgv: string[] } {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const js = join(here, 'finance-worker.js');
+  if (existsSync(js)) return { path: js, execArgv: [] };
+  // Running from TypeScript sources (tests, `tsx`): load the worker through tsx.
+  return { path: join(here, 'finance-worker.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+/** FinanceSdk whose native calls run in a supervised, restartable child process. */
+export class SupervisedFinanceSdk implements FinanceSdk {
+  private child: ChildProcess | null = null;
+  private childReady: Promise<ChildProcess> | null = null;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly queue: Op[] = [];
+  private running = false;
+  private nextId = 1;
+  private creds: { corpId: string; secret: string } | null = null;
+  private stderrTail = '';
+  private closed = false;
+  /** Number of child processes started (for tests and metrics). */
+  spawns = 0;
+
+  constructor(private readonly opts: SupervisorOptions) {}
+
+  async init(corpId: string, secret: string): Promise<void> {
+    this.creds = { corpId, secret };
+    await this.enqueue({ op: 'init', corpId, secret });
+  }
+
+  async getChatData(seq: bigint, limit: number, proxy = '', passwd = '', timeout = 10): Promise<string> {
+    return (await this.enqueue(
+      { op: 'getChatData', seq, limit, proxy, passwd, timeout },
+      timeout * 1000 + 5000,
+    )) as string;
+  }
+
+  async decryptData(encryptKey: string, encryptMsg: string): Promise<string> {
+    return (await this.enqueue({ op: 'decryptData', encryptKey, encryptMsg })) as string;
+  }
+
+  async getMediaData(
+    indexBuf: string,
+    sdkFileId: string,
+    proxy = '',
+    passwd = '',
+    timeout = 10,
+  ): Promise<MediaChunk> {
+    const r = (await this.enqueue(
+      { op: 'getMediaData', indexBuf, sdkFileId, proxy, passwd, timeout },
+      timeout * 1000 + 5000,
+    )) as MediaChunk;
+    // IPC structured clone gives a Uint8Array; callers expect a Buffer.
+    return { ...r, data: Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+
+  private enqueue(req: Request, minTimeoutMs = 0): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('SupervisedFinanceSdk is closed'));
+    return new Promise((resolve, reject) => {
+      const timeoutMs = Math.max(this.opts.requestTimeoutMs ?? 30_000, minTimeoutMs);
+      this.queue.push({ req, crashes: 0, timeoutMs, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) await this.run(this.queue.shift()!);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async run(op: Op): Promise<void> {
+    const maxCrashes = this.opts.maxCrashes ?? 3;
+    for (;;) {
+      try {
+        const child = await this.ensureChild();
+        op.resolve(await this.call(child, op.req, op.timeoutMs));
+        return;
+      } catch (e) {
+        if (e instanceof ChildDied) {
+          op.crashes++;
+          this.emit({
+            type: 'crash',
+            op: op.req.op,
+            signal: e.signal,
+            exitCode: e.exitCode,
+            crashes: op.crashes,
+          });
+          if (op.crashes >= maxCrashes) {
+            this.emit({ type: 'gave_up', op: op.req.op, crashes: op.crashes });
+            op.reject(new FinanceSdkCrashedError(op.req.op, op.crashes, e.signal, this.stderrTail));
+            return;
+          }
+          continue;
+        }
+        op.reject(e as Error);
+        return;
+      }
+    }
+  }
+
+  private emit(e: SupervisorEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  private ensureChild(): Promise<ChildProcess> {
+    if (this.child && this.childReady) return this.childReady;
+    const { path, execArgv } = workerEntry();
+    const child = fork(path, [], {
+      execArgv,
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, ...this.opts.env, VIGIL_FINANCE_SDK_LIBRARY: this.opts.libraryPath },
+    });
+    this.spawns++;
+    this.child = child;
+    this.emit({ type: 'spawn', pid: child.pid });
+    // Without a listener an IPC 'error' event would be thrown in the parent.
+    child.on('error', () => undefined);
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-4096);
+    });
+    child.on('message', (m: WorkerResponse) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else if (m.error.code !== null)
+        p.reject(new FinanceSdkError(m.error.code, opName(m.error.message), m.error.slice));
+      else p.reject(new Error(m.error.message));
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child === child) {
+        this.child = null;
+        this.childReady = null;
+      }
+      const err = new ChildDied(signal, code);
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.reject(err);
+      }
+    });
+    this.childReady = (async () => {
+      // id 0 is the worker's "ready" message, sent once the library is loaded.
+      await this.waitFor(0, 60_000);
+      if (this.creds) await this.call(child, { op: 'init', ...this.creds }, 30_000);
+      return child;
+    })();
+    return this.childReady;
+  }
+
+  private waitFor(id: number, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.child?.kill('SIGKILL');
+        reject(new FinanceSdkTimeoutError('start', timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  private call(child: ChildProcess, req: Request, timeoutMs: number): Promise<unknown> {
+    const id = this.nextId++;
+    const p = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.emit({ type: 'timeout', op: req.op, timeoutMs });
+        // A hung native call cannot be cancelled: kill the child; the next call starts a new one.
+        child.kill('SIGKILL');
+        reject(new FinanceSdkTimeoutError(req.op, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+    if (!child.connected) {
+      this.pending.get(id)?.reject(new ChildDied(child.signalCode, child.exitCode));
+      this.pending.delete(id);
+      return p;
+    }
+    child.send({ ...req, id } as WorkerRequest, (e) => {
+      // The channel closed under us before the request went out.
+      if (e && this.pending.has(id)) {
+        this.pending.get(id)!.reject(new ChildDied(child.signalCode, child.exitCode));
+        this.pending.delete(id);
+      }
+    });
+    return p;
+  }
+}
+
+function opName(message: string): string {
+  return /^(\w+) returned/.exec(message)?.[1] ?? 'FinanceSdk';
+}
