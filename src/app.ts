@@ -20,6 +20,9 @@ import { archiveRoutes } from './archive/archive.routes.js';
 import { ArchiveService } from './archive/archive.service.js';
 import { openCrypto, type CryptoServices } from './crypto/setup.js';
 import { KeyService } from './crypto/keys.service.js';
+import type { BlobStore } from './crypto/blob/blobstore.js';
+import { openBlobStore } from './wecom/connector/runtime.js';
+import { connectorJobs } from './wecom/connector/connector.jobs.js';
 
 export type Mode = 'serve' | 'worker';
 
@@ -100,6 +103,7 @@ export interface Core {
   archive: ArchiveService;
   keys: KeyService;
   jobs: JobRepository;
+  blobs: BlobStore;
   close(): Promise<void>;
 }
 
@@ -122,6 +126,7 @@ export async function openCore(config: VigilConfig, logger: Logger): Promise<Cor
     archive: new ArchiveService(db.pool, crypto.envelope, crypto.keyring),
     keys: new KeyService(db.pool, crypto),
     jobs: new JobRepository(db.pool),
+    blobs: openBlobStore(config.blobs.dir ?? join(resolve(config.dataDir), 'blobs'), crypto.keyring),
     async close() {
       await crypto.keyring.close().catch(() => undefined);
       await db.close();
@@ -130,15 +135,26 @@ export async function openCore(config: VigilConfig, logger: Logger): Promise<Cor
 }
 
 /** Every module's background jobs and schedules. */
-function moduleJobs(core: Core): { jobs: JobDefinition[]; schedules: ScheduleDefinition[] } {
+function moduleJobs(core: Core): {
+  jobs: JobDefinition[];
+  schedules: ScheduleDefinition[];
+  close(): Promise<void>;
+} {
   const archive = archiveJobs(core.pool);
+  const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring });
   return {
+    close: () => wecom.close(),
     jobs: [
       ...archive.jobs,
+      ...wecom.jobs,
       core.keys.rewrapJob(),
       { name: 'jobs.prune', handler: async () => ({ deleted: await core.jobs.pruneFinished(14) }) },
     ],
-    schedules: [...archive.schedules, { name: 'jobs.prune', cron: '0 30 4 * * *', job: 'jobs.prune' }],
+    schedules: [
+      ...archive.schedules,
+      ...wecom.schedules,
+      { name: 'jobs.prune', cron: '0 30 4 * * *', job: 'jobs.prune' },
+    ],
   };
 }
 
@@ -156,9 +172,11 @@ export async function startVigil(
   let url: string | undefined;
   let demo: Vigil['demo'];
 
+  let contributions: ReturnType<typeof moduleJobs> | undefined;
   const close = async () => {
     await http?.close();
     await runner?.stop();
+    await contributions?.close();
     await core.close();
   };
 
@@ -175,7 +193,7 @@ export async function startVigil(
           metrics.jobDuration.labels(name).observe(seconds);
         },
       });
-      const contributions = moduleJobs(core);
+      contributions = moduleJobs(core);
       contributions.jobs.forEach((job) => runner!.define(job));
       for (const schedule of contributions.schedules) {
         const override = config.jobs.schedules[schedule.name];

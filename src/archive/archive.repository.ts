@@ -1,5 +1,11 @@
 import type { Queryable } from '../platform/db/pool.js';
-import type { ConversationKind, Direction, MessageToArchive, ParticipantKind } from './types.js';
+import type {
+  ConversationKind,
+  Direction,
+  MediaToFetch,
+  MessageToArchive,
+  ParticipantKind,
+} from './types.js';
 
 export interface MessageRow {
   corp_id: number;
@@ -160,6 +166,31 @@ export class ArchiveRepository {
         col((r) => r.search),
         col((r) => r.searchLossy),
         col((r) => JSON.stringify(r.message.flags ?? [])),
+      ],
+    );
+  }
+
+  async insertAttachments(
+    corpId: number,
+    rows: Array<{ messageId: string; msgTime: Date; msgid: string; media: MediaToFetch }>,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO attachments (corp_id, message_id, msg_time, msgid, path, kind, sdkfileid, md5sum, size_bytes)
+       SELECT $1, a.message_id, a.msg_time, a.msgid, a.path, a.kind, a.sdkfileid, a.md5, a.size
+       FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+         AS a(message_id, msg_time, msgid, path, kind, sdkfileid, md5, size)
+       ON CONFLICT (corp_id, msgid, path) DO NOTHING`,
+      [
+        corpId,
+        rows.map((r) => r.messageId),
+        rows.map((r) => r.msgTime),
+        rows.map((r) => r.msgid),
+        rows.map((r) => r.media.path),
+        rows.map((r) => r.media.kind),
+        rows.map((r) => r.media.sdkfileid),
+        rows.map((r) => r.media.md5),
+        rows.map((r) => r.media.size),
       ],
     );
   }

@@ -104,6 +104,17 @@ export class ArchiveService {
         });
       }
       await repo.insertMessages(corpId, rows);
+      await repo.insertAttachments(
+        corpId,
+        rows.flatMap((r) =>
+          (r.message.media ?? []).map((media) => ({
+            messageId: r.id,
+            msgTime: r.message.msgTime,
+            msgid: r.message.msgid,
+            media,
+          })),
+        ),
+      );
       return {
         inserted: rows.length,
         duplicates: messages.filter((m) => !claimed.has(m.msgid)).map((m) => m.msgid),

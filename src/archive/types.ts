@@ -25,10 +25,20 @@ export interface MessageToArchive {
   /** Text to index for search (text, chat-record items, titles, file names…); empty for none. */
   searchText: string;
   hasAttachment: boolean;
+  /** Media to download (sdkfileid, expected md5, declared size, where in the message). */
+  media?: MediaToFetch[];
   recalledMsgid: string | null;
   retentionClass?: string;
   /** Normalization notes, e.g. `unknown_type`, `control_chars_stripped`. */
   flags?: string[];
+}
+
+export interface MediaToFetch {
+  kind: string;
+  sdkfileid: string;
+  md5: string;
+  size: number | null;
+  path: string;
 }
 
 /** A stored message as the read path returns it, before access rules and masking. */

@@ -8,6 +8,7 @@ import { jobsCommand } from './jobs.js';
 import { keysCommand } from './keys.js';
 import { searchCommand } from './search.js';
 import { emulatorCommand } from './emulator.js';
+import { scanCommand } from './scan.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -29,6 +30,7 @@ Examples:
   $ vigil keys shred --corp demo --through 2021-06 --dry-run
   $ vigil search --corp demo '回扣 AND (返点 OR 好处费)' --from 2026-01-01
   $ vigil emulator --messages 50000  a local WeCom emulator with a synthetic corp
+  $ vigil scan --template all --input messages.jsonl
 `,
   );
 
@@ -40,5 +42,6 @@ program.addCommand(jobsCommand());
 program.addCommand(keysCommand());
 program.addCommand(searchCommand());
 program.addCommand(emulatorCommand());
+program.addCommand(scanCommand());
 
 program.parseAsync(process.argv).catch(fail);

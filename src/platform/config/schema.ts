@@ -113,6 +113,13 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    blobs: z
+      .object({
+        /** Encrypted media (content-addressed); default <dataDir>/blobs. */
+        dir: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     demo: z
       .object({
         /** Seed a demo corp. `auto`: only when no database is configured. */

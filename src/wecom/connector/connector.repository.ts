@@ -1,0 +1,191 @@
+import type { Queryable } from '../../platform/db/pool.js';
+
+export interface ConnectorRow {
+  corp_id: number;
+  wecom_corp_id: string;
+  sdk_mode: 'native' | 'emulator';
+  sdk_library: string | null;
+  api_base_url: string;
+  proxy: string | null;
+  poll_interval_seconds: number;
+  enabled: boolean;
+}
+
+export interface EnvelopeRow {
+  corp_id: number;
+  msgid: string;
+  seq: string;
+  publickey_ver: number | null;
+  encrypt_random_key: string | null;
+  encrypt_chat_msg: string | null;
+  attempts: number;
+}
+
+export interface NewEnvelope {
+  msgid: string;
+  seq: string;
+  publickeyVer: number | null;
+  encryptRandomKey: string | null;
+  encryptChatMsg: string | null;
+  /** Set for envelopes that are malformed on arrival: stored quarantined with this reason. */
+  quarantineReason?: string;
+}
+
+export type EnvelopeOutcome =
+  | { msgid: string; state: 'archived' }
+  | { msgid: string; state: 'held_key' | 'quarantined'; reason: string }
+  | { msgid: string; state: 'retry'; reason: string; delaySeconds: number };
+
+/** SQL of the connector: configuration, cursor and envelopes. */
+export class ConnectorRepository {
+  constructor(private readonly db: Queryable) {}
+
+  async upsertConnector(
+    c: Omit<ConnectorRow, 'enabled' | 'poll_interval_seconds'> & Partial<ConnectorRow>,
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO wecom_connectors (corp_id, wecom_corp_id, sdk_mode, sdk_library, api_base_url, proxy, poll_interval_seconds, enabled)
+       VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, 60), coalesce($8, true))
+       ON CONFLICT (corp_id) DO UPDATE SET wecom_corp_id = EXCLUDED.wecom_corp_id, sdk_mode = EXCLUDED.sdk_mode,
+         sdk_library = EXCLUDED.sdk_library, api_base_url = EXCLUDED.api_base_url, proxy = EXCLUDED.proxy,
+         poll_interval_seconds = EXCLUDED.poll_interval_seconds, enabled = EXCLUDED.enabled, updated_at = now()`,
+      [
+        c.corp_id,
+        c.wecom_corp_id,
+        c.sdk_mode,
+        c.sdk_library,
+        c.api_base_url,
+        c.proxy,
+        c.poll_interval_seconds ?? null,
+        c.enabled ?? null,
+      ],
+    );
+  }
+
+  async connectors(): Promise<ConnectorRow[]> {
+    const { rows } = await this.db.query<ConnectorRow>('SELECT * FROM wecom_connectors ORDER BY corp_id');
+    return rows;
+  }
+
+  async connector(corpId: number): Promise<ConnectorRow | undefined> {
+    const { rows } = await this.db.query<ConnectorRow>('SELECT * FROM wecom_connectors WHERE corp_id = $1', [
+      corpId,
+    ]);
+    return rows[0];
+  }
+
+  /** The cursor, locked for this transaction so two pullers of one corp never interleave. */
+  async lockCursor(corpId: number): Promise<string> {
+    await this.db.query('INSERT INTO wecom_cursors (corp_id) VALUES ($1) ON CONFLICT DO NOTHING', [corpId]);
+    const { rows } = await this.db.query<{ seq: string }>(
+      'SELECT seq::text FROM wecom_cursors WHERE corp_id = $1 FOR UPDATE',
+      [corpId],
+    );
+    return rows[0]!.seq;
+  }
+
+  async insertEnvelopes(corpId: number, envelopes: NewEnvelope[]): Promise<number> {
+    if (envelopes.length === 0) return 0;
+    const { rowCount } = await this.db.query(
+      `INSERT INTO wecom_envelopes (corp_id, msgid, seq, publickey_ver, encrypt_random_key, encrypt_chat_msg, state, reason)
+       SELECT $1, e.msgid, e.seq, e.ver, e.rk, e.msg, CASE WHEN e.reason IS NULL THEN 'pending' ELSE 'quarantined' END, e.reason
+       FROM unnest($2::text[], $3::numeric[], $4::int[], $5::text[], $6::text[], $7::text[]) AS e(msgid, seq, ver, rk, msg, reason)
+       ON CONFLICT (corp_id, msgid) DO NOTHING`,
+      [
+        corpId,
+        envelopes.map((e) => e.msgid),
+        envelopes.map((e) => e.seq),
+        envelopes.map((e) => e.publickeyVer),
+        envelopes.map((e) => e.encryptRandomKey),
+        envelopes.map((e) => e.encryptChatMsg),
+        envelopes.map((e) => e.quarantineReason ?? null),
+      ],
+    );
+    return rowCount ?? 0;
+  }
+
+  async advanceCursor(corpId: number, seq: string, pulled: number): Promise<void> {
+    await this.db.query(
+      `UPDATE wecom_cursors SET seq = greatest(seq, $2::numeric), pulled_total = pulled_total + $3, last_pull_at = now(),
+         last_new_at = CASE WHEN $3 > 0 THEN now() ELSE last_new_at END, last_error = NULL
+       WHERE corp_id = $1`,
+      [corpId, seq, pulled],
+    );
+  }
+
+  async recordPullError(corpId: number, error: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO wecom_cursors (corp_id, last_error, last_error_at) VALUES ($1, $2, now())
+       ON CONFLICT (corp_id) DO UPDATE SET last_error = $2, last_error_at = now()`,
+      [corpId, error.slice(0, 1000)],
+    );
+  }
+
+  /** Claims due pending envelopes in seq order; the caller's transaction holds the row locks. */
+  async claimPending(corpId: number, limit: number): Promise<EnvelopeRow[]> {
+    const { rows } = await this.db.query<EnvelopeRow>(
+      `SELECT corp_id, msgid, seq::text, publickey_ver, encrypt_random_key, encrypt_chat_msg, attempts
+       FROM wecom_envelopes
+       WHERE corp_id = $1 AND state = 'pending' AND next_attempt_at <= now()
+       ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [corpId, limit],
+    );
+    return rows;
+  }
+
+  async recordOutcomes(corpId: number, outcomes: EnvelopeOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.db.query(
+      `UPDATE wecom_envelopes e SET
+         state = CASE o.state WHEN 'retry' THEN 'pending' ELSE o.state END,
+         reason = o.reason,
+         attempts = e.attempts + 1,
+         next_attempt_at = now() + make_interval(secs => coalesce(o.delay, 0)),
+         archived_at = CASE WHEN o.state = 'archived' THEN now() END,
+         -- archived messages live encrypted in the archive now; the envelope's ciphertext is not needed
+         encrypt_random_key = CASE WHEN o.state = 'archived' THEN NULL ELSE e.encrypt_random_key END,
+         encrypt_chat_msg = CASE WHEN o.state = 'archived' THEN NULL ELSE e.encrypt_chat_msg END
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::double precision[]) AS o(msgid, state, reason, delay)
+       WHERE e.corp_id = $1 AND e.msgid = o.msgid`,
+      [
+        corpId,
+        outcomes.map((o) => o.msgid),
+        outcomes.map((o) => o.state),
+        outcomes.map((o) => ('reason' in o ? o.reason : null)),
+        outcomes.map((o) => (o.state === 'retry' ? o.delaySeconds : 0)),
+      ],
+    );
+  }
+
+  /** Held envelopes of a key version go back to pending, e.g. once that private key was added. */
+  async releaseHeld(corpId: number, publickeyVer?: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE wecom_envelopes SET state = 'pending', next_attempt_at = now()
+       WHERE corp_id = $1 AND state = 'held_key' AND ($2::int IS NULL OR publickey_ver = $2)`,
+      [corpId, publickeyVer ?? null],
+    );
+    return rowCount ?? 0;
+  }
+
+  async countByState(corpId: number): Promise<Record<string, number>> {
+    const { rows } = await this.db.query<{ state: string; n: string }>(
+      'SELECT state, count(*) AS n FROM wecom_envelopes WHERE corp_id = $1 GROUP BY state',
+      [corpId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+  }
+
+  async attention(
+    corpId: number,
+    limit = 100,
+  ): Promise<
+    Array<{ msgid: string; seq: string; state: string; reason: string | null; publickey_ver: number | null }>
+  > {
+    const { rows } = await this.db.query(
+      `SELECT msgid, seq::text, state, reason, publickey_ver FROM wecom_envelopes
+       WHERE corp_id = $1 AND state IN ('held_key', 'quarantined') ORDER BY seq LIMIT $2`,
+      [corpId, limit],
+    );
+    return rows;
+  }
+}
