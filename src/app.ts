@@ -23,6 +23,8 @@ import { KeyService } from './crypto/keys.service.js';
 import type { BlobStore } from './crypto/blob/blobstore.js';
 import { openBlobStore } from './wecom/connector/runtime.js';
 import { connectorJobs } from './wecom/connector/connector.jobs.js';
+import { startDemoWecom } from './wecom/demo.js';
+import type { Emulator } from './wecom/emulator/index.js';
 
 export type Mode = 'serve' | 'worker';
 
@@ -173,16 +175,19 @@ export async function startVigil(
   let demo: Vigil['demo'];
 
   let contributions: ReturnType<typeof moduleJobs> | undefined;
+  let demoWecom: Emulator | undefined;
   const close = async () => {
     await http?.close();
     await runner?.stop();
     await contributions?.close();
+    await demoWecom?.stop();
     await core.close();
   };
 
   try {
     if (config.demo.seed === 'always' || (config.demo.seed === 'auto' && core.embedded)) {
       const seeded = await seedDemoOrganisation(core.org);
+      demoWecom = await startDemoWecom(core, seeded.corp);
       demo = { corpSlug: seeded.corp.slug, created: seeded.created };
     }
 

@@ -9,6 +9,7 @@ import { keysCommand } from './keys.js';
 import { searchCommand } from './search.js';
 import { emulatorCommand } from './emulator.js';
 import { scanCommand } from './scan.js';
+import { ingestCommand, wecomCommand } from './wecom.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -31,6 +32,9 @@ Examples:
   $ vigil search --corp demo '回扣 AND (返点 OR 好处费)' --from 2026-01-01
   $ vigil emulator --messages 50000  a local WeCom emulator with a synthetic corp
   $ vigil scan --template all --input messages.jsonl
+  $ vigil wecom connect --corp acme --wecom-corp-id ww123 --secret-file secret --library ./libWeWorkFinanceSdk_C.so
+  $ vigil wecom add-key --corp acme --version 3 --file private-v3.pem
+  $ vigil ingest --once            pull, decrypt and archive until caught up (progress bar)
 `,
   );
 
@@ -43,5 +47,7 @@ program.addCommand(keysCommand());
 program.addCommand(searchCommand());
 program.addCommand(emulatorCommand());
 program.addCommand(scanCommand());
+program.addCommand(wecomCommand());
+program.addCommand(ingestCommand());
 
 program.parseAsync(process.argv).catch(fail);

@@ -52,7 +52,14 @@ export function connectorJobs(deps: Deps): {
           const run = await ingest.runOnce(
             (p) => void reportProgress({ done: p.archived, message: `cursor ${p.cursor}` }),
           );
-          const fetched = await media.processDue(200);
+          // Media for up to half a minute per run; the rest waits for the next run.
+          const fetched = { stored: 0, expired: 0, failed: 0, retrying: 0 };
+          const deadline = Date.now() + 30_000;
+          while (Date.now() < deadline) {
+            const r = await media.processDue(50);
+            for (const k of Object.keys(fetched) as Array<keyof typeof fetched>) fetched[k] += r[k];
+            if (r.stored + r.expired + r.failed + r.retrying === 0) break;
+          }
           return { pulled: run.pulled, ...run.result, media: fetched };
         },
       },

@@ -60,15 +60,19 @@ function workerEntry(): { path: string; execArgv: string[] } {
   const here = dirname(fileURLToPath(import.meta.url));
   const js = join(here, 'finance-worker.js');
   if (existsSync(js)) return { path: js, execArgv: [] };
-  // Running from TypeScript sources (tests, `tsx`): load the worker through tsx.
-  return { path: join(here, 'finance-worker.ts'), execArgv: ['--import', 'tsx'] };
+  // Running from TypeScript sources (tests, `tsx`): load the worker through tsx, resolved from
+  // here rather than from the working directory, which may be anywhere.
+  return { path: join(here, 'finance-worker.ts'), execArgv: ['--import', import.meta.resolve('tsx')] };
 }
 
 /** FinanceSdk whose native calls run in a supervised, restartable child process. */
 export class SupervisedFinanceSdk implements FinanceSdk {
   private child: ChildProcess | null = null;
   private childReady: Promise<ChildProcess> | null = null;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { child: ChildProcess; resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
   private readonly queue: Op[] = [];
   private running = false;
   private nextId = 1;
@@ -193,7 +197,7 @@ export class SupervisedFinanceSdk implements FinanceSdk {
     });
     child.on('message', (m: WorkerResponse) => {
       const p = this.pending.get(m.id);
-      if (!p) return;
+      if (!p || p.child !== child) return;
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.result);
       else if (m.error.code !== null)
@@ -205,29 +209,41 @@ export class SupervisedFinanceSdk implements FinanceSdk {
         this.child = null;
         this.childReady = null;
       }
+      // Only this child's requests die with it: a restarted child may already have its own.
       const err = new ChildDied(signal, code);
       for (const [id, p] of this.pending) {
+        if (p.child !== child) continue;
         this.pending.delete(id);
         p.reject(err);
       }
     });
-    this.childReady = (async () => {
+    const ready = (async () => {
       // id 0 is the worker's "ready" message, sent once the library is loaded.
-      await this.waitFor(0, 60_000);
+      await this.waitFor(child, 0, 60_000);
       if (this.creds) await this.call(child, { op: 'init', ...this.creds }, 30_000);
       return child;
     })();
-    return this.childReady;
+    // A child that never became ready is discarded, so the next attempt starts a fresh one.
+    ready.catch(() => {
+      if (this.childReady === ready) {
+        this.child = null;
+        this.childReady = null;
+      }
+      child.kill('SIGKILL');
+    });
+    this.childReady = ready;
+    return ready;
   }
 
-  private waitFor(id: number, timeoutMs: number): Promise<unknown> {
+  private waitFor(child: ChildProcess, id: number, timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        this.child?.kill('SIGKILL');
+        child.kill('SIGKILL');
         reject(new FinanceSdkTimeoutError('start', timeoutMs));
       }, timeoutMs);
       this.pending.set(id, {
+        child,
         resolve: (v) => {
           clearTimeout(timer);
           resolve(v);
@@ -251,6 +267,7 @@ export class SupervisedFinanceSdk implements FinanceSdk {
         reject(new FinanceSdkTimeoutError(req.op, timeoutMs));
       }, timeoutMs);
       this.pending.set(id, {
+        child,
         resolve: (v) => {
           clearTimeout(timer);
           resolve(v);
