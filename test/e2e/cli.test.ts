@@ -136,8 +136,32 @@ describe('vigil CLI', () => {
       const ready = (await (await fetch(`${vigil.url}/readyz`)).json()) as { status: string };
       expect(ready.status).toBe('ready');
       const pidFile = join(dir, 'data', 'postgres', 'pgdata', 'postmaster.pid');
-      pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      const postmaster = readFileSync(pidFile, 'utf8').split('\n');
+      pid = Number(postmaster[0]);
       expect(isAlive(pid)).toBe(true);
+      // The demo corp's WeCom (an in-process emulator) is being archived through the real pipeline.
+      const { password } = JSON.parse(
+        readFileSync(join(dir, 'data', 'postgres', 'credentials.json'), 'utf8'),
+      ) as { password: string };
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: Number(postmaster[3]),
+        user: 'vigil',
+        password,
+        database: 'postgres',
+      });
+      await client.connect();
+      try {
+        let archived = 0;
+        for (let i = 0; i < 120 && archived < 1000; i++) {
+          archived = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0]!
+            .n;
+          if (archived < 1000) await sleep(500);
+        }
+        expect(archived).toBeGreaterThanOrEqual(1000);
+      } finally {
+        await client.end();
+      }
     } finally {
       expect(await vigil.stop()).toBe(0);
     }

@@ -46,16 +46,17 @@ export function connectorJobs(deps: Deps): {
       {
         name: INGEST_JOB,
         maxAttempts: 3,
-        async handler({ job, reportProgress }) {
+        async handler({ job, reportProgress, signal }) {
           const corpId = Number(job.payload.corpId);
           const { ingest, media } = await pipeline(corpId);
           const run = await ingest.runOnce(
             (p) => void reportProgress({ done: p.archived, message: `cursor ${p.cursor}` }),
+            signal,
           );
           // Media for up to half a minute per run; the rest waits for the next run.
           const fetched = { stored: 0, expired: 0, failed: 0, retrying: 0 };
           const deadline = Date.now() + 30_000;
-          while (Date.now() < deadline) {
+          while (Date.now() < deadline && !signal.aborted) {
             const r = await media.processDue(50);
             for (const k of Object.keys(fetched) as Array<keyof typeof fetched>) fetched[k] += r[k];
             if (r.stored + r.expired + r.failed + r.retrying === 0) break;

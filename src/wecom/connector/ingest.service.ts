@@ -136,6 +136,7 @@ export class IngestService {
   /** Pulls until caught up and archives everything pulled; what `vigil ingest --once` runs. */
   async runOnce(
     onProgress?: (p: { pulled: number; archived: number; cursor: string }) => void,
+    signal?: AbortSignal,
   ): Promise<{ pulled: number; result: ProcessResult }> {
     const total: ProcessResult = { archived: 0, duplicates: 0, held: 0, quarantined: 0, retried: 0 };
     let pulled = 0;
@@ -147,8 +148,10 @@ export class IngestService {
         for (const key of Object.keys(total) as Array<keyof ProcessResult>) total[key] += r[key];
         if (r.archived + r.duplicates + r.held + r.quarantined + r.retried === 0) break;
         onProgress?.({ pulled, archived: total.archived, cursor: pull.cursor });
+        if (signal?.aborted) break;
       }
-      if (pull.caughtUp) return { pulled, result: total };
+      // Stopping between batches is safe: what was pulled stays pending for the next run.
+      if (pull.caughtUp || signal?.aborted) return { pulled, result: total };
     }
   }
 
