@@ -8,13 +8,11 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './platform/db/embe
 import { buildHttpServer } from './platform/http/server.js';
 import { healthRoutes, type ReadinessCheck } from './platform/http/health.routes.js';
 import { Metrics } from './platform/http/metrics.js';
-import { unauthorized } from './platform/http/errors.js';
 import { JobRepository, JobRunner } from './platform/jobs/index.js';
 import { jobRoutes } from './platform/jobs/jobs.routes.js';
 import type { JobDefinition, ScheduleDefinition } from './platform/jobs/types.js';
 import { OrgRepository } from './org/org.repository.js';
 import { orgRoutes } from './org/org.routes.js';
-import { seedDemoOrganisation } from './org/demo-seed.js';
 import { archiveJobs } from './archive/archive.jobs.js';
 import { archiveRoutes } from './archive/archive.routes.js';
 import { ArchiveService } from './archive/archive.service.js';
@@ -23,7 +21,13 @@ import { KeyService } from './crypto/keys.service.js';
 import type { BlobStore } from './crypto/blob/blobstore.js';
 import { openBlobStore } from './wecom/connector/runtime.js';
 import { connectorJobs } from './wecom/connector/connector.jobs.js';
-import { startDemoWecom } from './wecom/demo.js';
+import { ensureDemoCorp, startDemoWecom } from './wecom/demo.js';
+import { captureRoutes } from './wecom/connector/capture.routes.js';
+import { registerCaptureMetrics } from './wecom/connector/capture.metrics.js';
+import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.js';
+import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
+import { INGEST_JOB } from './wecom/connector/connector.jobs.js';
+import { accessModule } from './access/module.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
 export type Mode = 'serve' | 'worker';
@@ -40,6 +44,8 @@ export interface Vigil {
   /** The address the HTTP server listens on (serve mode). */
   url?: string;
   demo?: { corpSlug: string; created: boolean };
+  /** Set on the first start: the bootstrap administrator and its one-time password. */
+  admin?: { username: string; password?: string };
   close(): Promise<void>;
 }
 
@@ -110,8 +116,12 @@ export interface Core {
 }
 
 /** Opens the database (migrated) and the keyring, and builds the module services. */
-export async function openCore(config: VigilConfig, logger: Logger): Promise<Core> {
-  const db = await openDatabase(config, logger);
+export async function openCore(
+  config: VigilConfig,
+  logger: Logger,
+  options: { migrate?: boolean } = {},
+): Promise<Core> {
+  const db = await openDatabase(config, logger, options);
   let crypto: CryptoServices;
   try {
     crypto = await openCrypto(config, db.pool);
@@ -144,17 +154,20 @@ function moduleJobs(core: Core): {
 } {
   const archive = archiveJobs(core.pool);
   const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring });
+  const contacts = contactsJobs({ pool: core.pool, keyring: core.crypto.keyring });
   return {
     close: () => wecom.close(),
     jobs: [
       ...archive.jobs,
       ...wecom.jobs,
+      ...contacts.jobs,
       core.keys.rewrapJob(),
       { name: 'jobs.prune', handler: async () => ({ deleted: await core.jobs.pruneFinished(14) }) },
     ],
     schedules: [
       ...archive.schedules,
       ...wecom.schedules,
+      ...contacts.schedules,
       { name: 'jobs.prune', cron: '0 30 4 * * *', job: 'jobs.prune' },
     ],
   };
@@ -169,10 +182,12 @@ export async function startVigil(
   const core = await openCore(config, logger);
   const { pool } = core;
   const metrics = new Metrics();
+  registerCaptureMetrics(metrics.registry, pool);
   let runner: JobRunner | undefined;
   let http: FastifyInstance | undefined;
   let url: string | undefined;
   let demo: Vigil['demo'];
+  let admin: Vigil['admin'];
 
   let contributions: ReturnType<typeof moduleJobs> | undefined;
   let demoWecom: Emulator | undefined;
@@ -186,10 +201,14 @@ export async function startVigil(
 
   try {
     if (config.demo.seed === 'always' || (config.demo.seed === 'auto' && core.embedded)) {
-      const seeded = await seedDemoOrganisation(core.org);
+      const seeded = await ensureDemoCorp(core);
       demoWecom = await startDemoWecom(core, seeded.corp);
+      await core.jobs.enqueue(CONTACTS_SYNC_JOB, { corpId: seeded.corp.id }, { priority: 10 });
       demo = { corpSlug: seeded.corp.slug, created: seeded.created };
     }
+
+    const access = accessModule({ pool, config, logger, dataDir: config.dataDir });
+    admin = await access.bootstrapAdmin();
 
     if (mode === 'worker' || config.jobs.enabled) {
       runner = new JobRunner(core.jobs, logger, config.jobs, {
@@ -199,8 +218,8 @@ export async function startVigil(
         },
       });
       contributions = moduleJobs(core);
-      contributions.jobs.forEach((job) => runner!.define(job));
-      for (const schedule of contributions.schedules) {
+      [...contributions.jobs, ...access.jobs].forEach((job) => runner!.define(job));
+      for (const schedule of [...contributions.schedules, ...access.schedules]) {
         const override = config.jobs.schedules[schedule.name];
         runner.schedule({
           ...schedule,
@@ -217,15 +236,21 @@ export async function startVigil(
         config,
         logger,
         metrics,
-        // Identity comes with the access module; until then only public routes answer.
-        authorize: async () => {
-          throw unauthorized();
-        },
+        authorize: access.authorize,
         routes: [
+          ...access.routes,
           healthRoutes(readiness, metrics),
           jobRoutes(core.jobs),
           orgRoutes(core.org),
           archiveRoutes(core.archive, core.org),
+          captureRoutes(pool, core.org),
+          wecomCallbackRoutes({
+            pool,
+            keyring: core.crypto.keyring,
+            // WeCom's wake-up: pull now rather than at the next poll.
+            onNotify: async (corpId) =>
+              void (await core.jobs.enqueue(INGEST_JOB, { corpId }, { maxAttempts: 3, priority: 10 })),
+          }),
         ],
       });
       url = await http.listen({ host: config.server.host, port: config.server.port });
@@ -244,6 +269,7 @@ export async function startVigil(
     http,
     url,
     demo,
+    admin,
     close,
   };
 }

@@ -1,7 +1,8 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { openDatabase } from '../app.js';
+import { openCore, openDatabase } from '../app.js';
+import { diagnoseConnectors } from '../wecom/connector/diagnose.js';
 import { loadConfig } from '../platform/config/load.js';
 import type { VigilConfig } from '../platform/config/schema.js';
 import { discoverMigrations, migrationStatus } from '../platform/db/migrations.js';
@@ -21,8 +22,8 @@ export function doctorCommand(): Command {
     .action(async (_options, command: Command) => {
       const findings = await diagnose(command.optsWithGlobals<{ config?: string }>().config);
       for (const f of findings) {
-        process.stdout.write(`${f.ok ? '✓' : '✗'} ${f.check.padEnd(12)} ${f.detail}\n`);
-        if (!f.ok && f.fix) process.stdout.write(`  ${''.padEnd(12)} fix: ${f.fix}\n`);
+        process.stdout.write(`${f.ok ? '✓' : '✗'} ${f.check.padEnd(18)} ${f.detail}\n`);
+        if (!f.ok && f.fix) process.stdout.write(`  ${''.padEnd(18)} fix: ${f.fix}\n`);
       }
       const failed = findings.filter((f) => !f.ok).length;
       process.stdout.write(failed ? `\n${failed} problem(s) found\n` : '\nall checks passed\n');
@@ -46,8 +47,41 @@ export async function diagnose(configFile?: string): Promise<Finding[]> {
   }
   const findings: Finding[] = [{ ok: true, check: 'config', detail: 'valid' }];
   findings.push(checkDataDir(config));
-  findings.push(...(await checkDatabase(config)));
+  const database = await checkDatabase(config);
+  findings.push(...database);
+  if (database.every((f) => f.ok)) findings.push(...(await checkKeysAndConnectors(config)));
   return findings;
+}
+
+async function checkKeysAndConnectors(config: VigilConfig): Promise<Finding[]> {
+  let core;
+  try {
+    core = await openCore(config, cliLogger(config), { migrate: false });
+  } catch (err) {
+    return [
+      {
+        ok: false,
+        check: 'keyring',
+        detail: (err as Error).message,
+        fix: 'check keyring.* in the configuration (README, Configuration)',
+      },
+    ];
+  }
+  try {
+    const status = await core.keys.status();
+    const findings: Finding[] = [
+      {
+        ok: status.pendingRewrap === 0,
+        check: 'keyring',
+        detail: `${status.provider}, KEK version ${status.current}${status.pendingRewrap ? `, ${status.pendingRewrap} data key(s) awaiting rewrap` : ''}`,
+        fix: 'let the crypto.rewrap job finish (vigil keys rotate waits for it)',
+      },
+    ];
+    findings.push(...(await diagnoseConnectors(core)));
+    return findings;
+  } finally {
+    await core.close();
+  }
 }
 
 function checkDataDir(config: VigilConfig): Finding {

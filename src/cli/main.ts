@@ -10,6 +10,8 @@ import { searchCommand } from './search.js';
 import { emulatorCommand } from './emulator.js';
 import { scanCommand } from './scan.js';
 import { ingestCommand, wecomCommand } from './wecom.js';
+import { usersCommand } from './users.js';
+import { auditCommand } from './audit.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -35,6 +37,8 @@ Examples:
   $ vigil wecom connect --corp acme --wecom-corp-id ww123 --secret-file secret --library ./libWeWorkFinanceSdk_C.so
   $ vigil wecom add-key --corp acme --version 3 --file private-v3.pem
   $ vigil ingest --once            pull, decrypt and archive until caught up (progress bar)
+  $ vigil users create --username li.lei --role compliance_officer --corp demo
+  $ vigil audit verify             check the audit log's hash chain and Merkle checkpoints
 `,
   );
 
@@ -49,5 +53,7 @@ program.addCommand(emulatorCommand());
 program.addCommand(scanCommand());
 program.addCommand(wecomCommand());
 program.addCommand(ingestCommand());
+program.addCommand(usersCommand());
+program.addCommand(auditCommand());
 
 program.parseAsync(process.argv).catch(fail);

@@ -7,7 +7,7 @@ function startCommand(mode: Mode, description: string): Command {
     const config = configFrom(command);
     const vigil = await startVigil(config, mode);
     onShutdown(() => vigil.close());
-    if (mode === 'serve') printBanner(vigil.url!, vigil.demo, Boolean(vigil.embedded));
+    if (mode === 'serve') printBanner(vigil.url!, vigil.demo, Boolean(vigil.embedded), vigil.admin);
     else process.stderr.write(`vigil worker ${vigil.runner?.workerId} running background jobs\n`);
   });
 }
@@ -20,6 +20,7 @@ function printBanner(
   url: string,
   demo: { corpSlug: string; created: boolean } | undefined,
   embedded: boolean,
+  admin: { username: string; password?: string } | undefined,
 ): void {
   const local = url.replace(/:\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::1?\])/, '://localhost');
   const lines = [
@@ -34,10 +35,15 @@ function printBanner(
       `  Demo corp:          "${demo.corpSlug}" ${demo.created ? '(created now)' : '(already seeded)'}`,
     );
   }
-  lines.push(
-    '  Sign-in:            console accounts arrive with the access module; until then the API',
-    '                      answers public endpoints only (health, metrics, API reference).',
-    '',
-  );
+  if (admin?.password) {
+    lines.push(
+      `  Administrator:      ${admin.username} / ${admin.password}`,
+      '                      shown once: sign in (POST /api/v1/auth/sign-in), enrol TOTP, then create',
+      '                      users with `vigil users create`. Reset it with `vigil users reset-password`.',
+    );
+  } else {
+    lines.push('  Sign-in:            with your account; `vigil users list` shows who has one.');
+  }
+  lines.push('');
   process.stdout.write(lines.join('\n') + '\n');
 }

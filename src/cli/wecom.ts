@@ -5,7 +5,8 @@ import { Command } from 'commander';
 import { openCore, type Core } from '../app.js';
 import { SecretNames } from '../crypto/keyring/types.js';
 import { ConnectorRepository } from '../wecom/connector/connector.repository.js';
-import { openPipeline, wecomSecret } from '../wecom/connector/runtime.js';
+import { openPipeline } from '../wecom/connector/runtime.js';
+import { wecomSecretName } from '../wecom/api/secrets.js';
 import { cliLogger, configFrom } from './context.js';
 import { createProgress } from './progress.js';
 
@@ -48,7 +49,7 @@ export function wecomCommand(): Command {
           (await core.org.findCorp(o.corp!)) ??
           (await core.org.ensureCorp(o.corp!, o.name ?? o.corp!, o.wecomCorpId!));
         await core.crypto.keyring.putSecret(
-          wecomSecret(corp.id, 'archive'),
+          wecomSecretName(corp.id, 'archive'),
           Buffer.from(readFileSync(o.secretFile!, 'utf8').trim()),
         );
         await new ConnectorRepository(core.pool).upsertConnector({

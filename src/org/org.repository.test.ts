@@ -1,19 +1,25 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeTestPool, createTestCorp, testPool } from '../../test/support/db.js';
-import { demoOrganisation, seedDemoOrganisation } from './demo-seed.js';
+import { testOrganisation } from '../../test/support/org-fixture.js';
 import { OrgRepository } from './org.repository.js';
 
 afterAll(closeTestPool);
 
 describe('organisation', () => {
-  it('seeds the demo organisation once', async () => {
+  it('creates a corp once and says so', async () => {
     const repo = new OrgRepository(testPool());
-    const first = await seedDemoOrganisation(repo);
-    const second = await seedDemoOrganisation(repo);
+    const slug = `once-${Date.now()}`;
+    const first = await repo.ensureCorpCreated(slug, '一次', null);
+    const second = await repo.ensureCorpCreated(slug, '一次', null);
+    expect([first.created, second.created]).toEqual([true, false]);
     expect(second.corp.id).toBe(first.corp.id);
-    expect(second.created).toBe(false);
-    expect(await repo.countEmployees(first.corp.id)).toBe(60);
-    const departments = await repo.listDepartments(first.corp.id);
+  });
+
+  it('lists the department tree with sensitive posts', async () => {
+    const repo = new OrgRepository(testPool());
+    const corp = await createTestCorp();
+    await repo.upsertDepartments(testOrganisation(corp.id).departments);
+    const departments = await repo.listDepartments(corp.id);
     expect(departments.find((d) => d.parentId === null)?.name).toBe('演示科技有限公司');
     expect(
       departments
@@ -27,7 +33,7 @@ describe('organisation', () => {
     const repo = new OrgRepository(testPool());
     const a = await createTestCorp();
     const b = await createTestCorp();
-    const org = demoOrganisation(a.id);
+    const org = testOrganisation(a.id);
     await repo.upsertDepartments(org.departments);
     await repo.upsertEmployees(org.employees.slice(0, 3));
     await repo.upsertEmployees([{ ...org.employees[0]!, name: '改名后', status: 5 }]);

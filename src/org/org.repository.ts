@@ -38,12 +38,21 @@ export class OrgRepository {
 
   /** Creates a corp, or returns the existing one with that slug. */
   async ensureCorp(slug: string, name: string, wecomCorpId: string | null): Promise<Corp> {
-    const { rows } = await this.db.query<CorpRow>(
+    return (await this.ensureCorpCreated(slug, name, wecomCorpId)).corp;
+  }
+
+  /** Like ensureCorp, also saying whether this call created it. */
+  async ensureCorpCreated(
+    slug: string,
+    name: string,
+    wecomCorpId: string | null,
+  ): Promise<{ corp: Corp; created: boolean }> {
+    const { rows } = await this.db.query<CorpRow & { created: boolean }>(
       `INSERT INTO corps (slug, name, wecom_corp_id) VALUES ($1, $2, $3)
-       ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug RETURNING *`,
+       ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug RETURNING *, (xmax = 0) AS created`,
       [slug, name, wecomCorpId],
     );
-    return toCorp(rows[0]!);
+    return { corp: toCorp(rows[0]!), created: rows[0]!.created };
   }
 
   async upsertDepartments(departments: Department[]): Promise<void> {

@@ -3,7 +3,7 @@ import type { Core } from '../app.js';
 import { SecretNames } from '../crypto/keyring/types.js';
 import { createEmulator, type Emulator } from './emulator/index.js';
 import { ConnectorRepository } from './connector/connector.repository.js';
-import { wecomSecret } from './connector/runtime.js';
+import { wecomSecretName } from './api/secrets.js';
 
 export const DEMO_WECOM_CORP_ID = 'wwvigildemo0000001';
 const DEMO_MESSAGES = 50_000;
@@ -14,6 +14,11 @@ const DEMO_DAYS = 30;
  * 30 days, 50,000 messages of every type, some risky) feeds the demo corp's connector exactly as
  * a real corp would, through the same pipeline. New messages keep arriving every half minute.
  */
+/** The demo corp; its organisation arrives from WeCom through the contacts sync. */
+export async function ensureDemoCorp(core: Core): Promise<{ corp: Corp; created: boolean }> {
+  return core.org.ensureCorpCreated('demo', '华东智联科技有限公司', DEMO_WECOM_CORP_ID);
+}
+
 export async function startDemoWecom(core: Core, corp: Corp): Promise<Emulator> {
   const now = Date.now();
   const startDay = now - DEMO_DAYS * 86_400_000;
@@ -42,7 +47,9 @@ export async function startDemoWecom(core: Core, corp: Corp): Promise<Emulator> 
   };
 
   const keyring = core.crypto.keyring;
-  await keyring.putSecret(wecomSecret(corp.id, 'archive'), Buffer.from(emulated.secrets.archive));
+  for (const kind of ['archive', 'contacts', 'externalcontact', 'app'] as const) {
+    await keyring.putSecret(wecomSecretName(corp.id, kind), Buffer.from(emulated.secrets[kind]));
+  }
   await keyring.putSecret(
     SecretNames.wecomRsa(String(corp.id), 1),
     Buffer.from(emulated.generatedPrivateKey(1)!),

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { accessConfigSchema } from '../../access/config.js';
+import { auditConfigSchema } from '../../audit/config.js';
 
 const port = z.coerce
   .number({ error: 'expected a port number' })
@@ -106,6 +108,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     keyring: keyringSchema.prefault({}),
+    access: accessConfigSchema,
+    audit: auditConfigSchema,
     crypto: z
       .object({
         /** Cipher for new data keys: AES-256-GCM, or SM4-GCM for customers bound by GB/T 39786. */

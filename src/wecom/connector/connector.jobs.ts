@@ -5,6 +5,7 @@ import type { Pool } from '../../platform/db/pool.js';
 import type { JobRepository } from '../../platform/jobs/queue.js';
 import type { JobDefinition, ScheduleDefinition } from '../../platform/jobs/types.js';
 import { ConnectorRepository } from './connector.repository.js';
+import { captureHealth } from './health.js';
 import { openPipeline, type CorpPipeline } from './runtime.js';
 
 export const INGEST_JOB = 'wecom.ingest';
@@ -65,6 +66,32 @@ export function connectorJobs(deps: Deps): {
         },
       },
       {
+        // Raises the alarm while there is still time: WeCom serves messages for a few days only.
+        name: 'wecom.capture-check',
+        async handler({ logger }) {
+          const { rows } = await deps.pool.query<{ corp_id: number }>(
+            'SELECT corp_id FROM wecom_connectors WHERE enabled',
+          );
+          const statuses: Record<string, string> = {};
+          for (const { corp_id } of rows) {
+            const health = await captureHealth(deps.pool, corp_id);
+            if (!health) continue;
+            statuses[corp_id] = health.status;
+            if (health.status === 'warning' || health.status === 'critical') {
+              logger[health.status === 'critical' ? 'error' : 'warn'](
+                {
+                  corpId: corp_id,
+                  windowRemainingSeconds: health.windowRemainingSeconds,
+                  lastError: health.cursor.lastError,
+                },
+                "WeCom capture is lagging: messages will leave WeCom's window unless pulling resumes",
+              );
+            }
+          }
+          return statuses;
+        },
+      },
+      {
         name: 'wecom.poll',
         async handler() {
           const { rows } = await deps.pool.query<{ corp_id: number }>(
@@ -80,7 +107,10 @@ export function connectorJobs(deps: Deps): {
         },
       },
     ],
-    schedules: [{ name: 'wecom.poll', cron: '*/15 * * * * *', job: 'wecom.poll' }],
+    schedules: [
+      { name: 'wecom.poll', cron: '*/15 * * * * *', job: 'wecom.poll' },
+      { name: 'wecom.capture-check', cron: '0 */5 * * * *', job: 'wecom.capture-check' },
+    ],
     async close() {
       for (const p of pipelines.values()) await (await p.catch(() => undefined))?.close();
       pipelines.clear();

@@ -167,6 +167,16 @@ export class ConnectorRepository {
     return rowCount ?? 0;
   }
 
+  /** Puts a quarantined or held envelope back in the queue (operator action after a fix). */
+  async retry(corpId: number, msgid: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE wecom_envelopes SET state = 'pending', attempts = 0, next_attempt_at = now()
+       WHERE corp_id = $1 AND msgid = $2 AND state IN ('held_key', 'quarantined')`,
+      [corpId, msgid],
+    );
+    return rowCount === 1;
+  }
+
   async countByState(corpId: number): Promise<Record<string, number>> {
     const { rows } = await this.db.query<{ state: string; n: string }>(
       'SELECT state, count(*) AS n FROM wecom_envelopes WHERE corp_id = $1 GROUP BY state',

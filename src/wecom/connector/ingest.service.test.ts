@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,15 +103,15 @@ describe('WeCom ingest pipeline', () => {
         control_chars: 0.01,
         unknown_key_version: 0.01,
       },
-      faults: { networkErrorRate: 0.1, apiForbiddenRate: 0.05, omitChatdataWhenCaughtUp: true },
+      faults: { networkErrorRate: 0.3, apiForbiddenRate: 0.1, omitChatdataWhenCaughtUp: true },
     });
     try {
       let errors = 0;
       for (let attempt = 0; attempt < 200; attempt++) {
         try {
-          const pull = await ingest.pullOnce();
+          const pull = await ingest.pullOnce(100); // small batches: many requests, so faults surely strike
           while ((await ingest.processPending()).archived > 0);
-          if (pull.caughtUp && pull.fetched === 0) break;
+          if (pull.fetched === 0) break;
         } catch {
           errors++; // network errors and 48002 are retried by the next tick; nothing is lost
         }
@@ -122,6 +123,11 @@ describe('WeCom ingest pipeline', () => {
       expect(states.held_key).toBe(byFault('unknown_key_version'));
       expect(states.quarantined).toBe(byFault('malformed_json'));
       expect(states.archived).toBe(truth.length - byFault('unknown_key_version') - byFault('malformed_json'));
+      const consents = await pool.query(
+        'SELECT count(*)::int AS n FROM external_consents WHERE corp_id = $1',
+        [corp.id],
+      );
+      expect(consents.rows[0].n).toBeGreaterThan(0); // agree/disagree messages became consent history
       const attention = await new ConnectorRepository(pool).attention(corp.id, 1000);
       for (const row of attention) {
         expect(row.reason).toMatch(
@@ -180,10 +186,19 @@ describe('WeCom ingest pipeline', () => {
             expect(row!.status).toBe('expired');
             expect(row!.last_error).toMatch(/no longer serves/);
           } else {
-            expect(row!.status).toBe('stored');
-            expect((await blobs.getBuffer(String(corp.id), row!.blob_address!)).equals(file.bytes)).toBe(
-              true,
-            );
+            expect({
+              msgid: expected.msgid,
+              fault: expected.fault,
+              status: row!.status,
+              error: row!.last_error,
+            }).toMatchObject({ status: 'stored' });
+            const stored = await blobs.getBuffer(String(corp.id), row!.blob_address!);
+            const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+            expect({ msgid: expected.msgid, fault: expected.fault, md5: md5(stored) }).toEqual({
+              msgid: expected.msgid,
+              fault: expected.fault,
+              md5: md5(file.bytes),
+            });
             checked++;
           }
         }

@@ -4,6 +4,7 @@ import type { MessageToArchive } from '../../archive/types.js';
 import { rsaPkcs1v15Decrypt } from '../../crypto/rsa.js';
 import { SecretNames, type Keyring } from '../../crypto/keyring/types.js';
 import { withTransaction, type Pool } from '../../platform/db/pool.js';
+import { recordConsentFromMessage } from '../contacts/consent.js';
 import { parseChatData } from '../sdk/chatdata.js';
 import { FinanceSdkCrashedError, FinanceSdkError, type FinanceSdk } from '../sdk/types.js';
 import {
@@ -120,6 +121,16 @@ export class IngestService {
         ready.map((r) => ({ ...r.message, seq: r.envelope.seq })),
         client,
       );
+      // A customer agreeing to or refusing archiving is consent history (PIPL), recorded with the message.
+      for (const { message } of ready.filter(
+        (r) => r.message.msgtype === 'agree' || r.message.msgtype === 'disagree',
+      )) {
+        await recordConsentFromMessage(
+          client,
+          this.corpId,
+          JSON.parse(message.raw) as Record<string, unknown>,
+        );
+      }
       outcomes.push(...ready.map((r) => ({ msgid: r.envelope.msgid, state: 'archived' as const })));
       await repo.recordOutcomes(this.corpId, outcomes);
       const count = (state: string) => outcomes.filter((o) => o.state === state).length;

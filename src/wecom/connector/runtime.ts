@@ -4,6 +4,7 @@ import { FsBlobBackend } from '../../crypto/blob/backend.js';
 import { SecretNames, type Keyring } from '../../crypto/keyring/types.js';
 import type { ArchiveService } from '../../archive/archive.service.js';
 import type { Pool } from '../../platform/db/pool.js';
+import { wecomSecretName } from '../api/secrets.js';
 import { HttpEmulatorFinanceSdk } from '../sdk/http-emulator-sdk.js';
 import { SupervisedFinanceSdk } from '../sdk/supervised-sdk.js';
 import type { FinanceSdk } from '../sdk/types.js';
@@ -11,13 +12,9 @@ import type { ConnectorRow } from './connector.repository.js';
 import { IngestService } from './ingest.service.js';
 import { MediaService } from './media.service.js';
 
-/** Keyring name of a corp's WeCom secret of one kind (archive, contacts, externalcontact, app). */
-export const wecomSecret = (corpId: number, kind: 'archive' | 'contacts' | 'externalcontact' | 'app') =>
-  `wecom/secret/${corpId}/${kind}`;
-
 /** Opens the finance SDK a connector is configured for: the vendor library in a supervised child, or the emulator client. */
 export async function openFinanceSdk(connector: ConnectorRow, keyring: Keyring): Promise<FinanceSdk> {
-  const secret = await keyring.getSecret(wecomSecret(connector.corp_id, 'archive'));
+  const secret = await keyring.getSecret(wecomSecretName(connector.corp_id, 'archive'));
   if (!secret)
     throw new Error(`corp ${connector.corp_id}: no archive secret in the keyring (vigil wecom connect)`);
   let sdk: FinanceSdk;

@@ -1,7 +1,4 @@
-import type { Corp, Department, Employee } from './types.js';
-import type { OrgRepository } from './org.repository.js';
-
-export const DEMO_CORP_SLUG = 'demo';
+import type { Department, Employee } from '../../src/org/types.js';
 
 const DEPARTMENTS: Array<
   [id: number, parent: number | null, name: string, nameEn: string, sensitive?: boolean]
@@ -50,8 +47,8 @@ const POSITIONS: Record<number, string[]> = {
   9: ['客服主管', '客服专员'],
 };
 
-/** The demo organisation: a department tree and 60 employees, the same on every machine. */
-export function demoOrganisation(corpId: number): { departments: Department[]; employees: Employee[] } {
+/** A test organisation: a department tree and 60 employees, the same on every run. */
+export function testOrganisation(corpId: number): { departments: Department[]; employees: Employee[] } {
   const departments = DEPARTMENTS.map(([id, parentId, name, nameEn, sensitive]) => ({
     corpId,
     id,
@@ -80,14 +77,4 @@ export function demoOrganisation(corpId: number): { departments: Department[]; e
     });
   }
   return { departments, employees };
-}
-
-/** Creates the demo corp and its organisation once; later starts find it and do nothing. */
-export async function seedDemoOrganisation(repo: OrgRepository): Promise<{ corp: Corp; created: boolean }> {
-  const corp = await repo.ensureCorp(DEMO_CORP_SLUG, '演示科技有限公司', 'wwdemo0000000001');
-  if ((await repo.countEmployees(corp.id)) > 0) return { corp, created: false };
-  const { departments, employees } = demoOrganisation(corp.id);
-  await repo.upsertDepartments(departments);
-  await repo.upsertEmployees(employees);
-  return { corp, created: true };
 }

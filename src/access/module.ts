@@ -1,0 +1,93 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Pool } from '../platform/db/pool.js';
+import type { VigilConfig } from '../platform/config/schema.js';
+import type { Authorizer } from '../platform/http/permissions.js';
+import type { JobDefinition, ScheduleDefinition } from '../platform/jobs/types.js';
+import type { Logger } from '../platform/logging/logger.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { auditRoutes } from '../audit/audit.routes.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuditConfig } from '../audit/config.js';
+import { localAuditSigner, type AuditSigner } from '../audit/signer.js';
+import { AccessRepository } from './access.repository.js';
+import { authRoutes } from './auth.routes.js';
+import { AuthService } from './auth.service.js';
+import { createAuthorizer } from './authorizer.js';
+import type { AccessConfig } from './config.js';
+import { cookieMode } from './cookies.js';
+import { PasswordHasher } from './passwords.js';
+import { localSecretBox, type SecretBox } from './secret-box.js';
+import { usersRoutes } from './users.routes.js';
+import { UsersService } from './users.service.js';
+
+export interface AccessModuleDeps {
+  pool: Pool;
+  config: VigilConfig;
+  logger: Logger;
+  dataDir: string;
+  /** TOTP seed encryption; default: AES-256-GCM key file under dataDir/keys. */
+  secrets?: SecretBox;
+  /** Checkpoint signing; default: Ed25519 PEM file under dataDir/keys. */
+  signer?: AuditSigner | (() => Promise<AuditSigner>);
+}
+
+export interface AccessModule {
+  authorize: Authorizer;
+  routes: FastifyPluginAsync[];
+  jobs: JobDefinition[];
+  schedules: ScheduleDefinition[];
+  /** Creates the first system administrator when there is none; the password is returned once. */
+  bootstrapAdmin(): Promise<{ username: string; password?: string }>;
+  auth: AuthService;
+  users: UsersService;
+  audit: AuditService;
+  auditLog: AuditLog;
+  accessConfig: AccessConfig;
+  auditConfig: AuditConfig;
+}
+
+/** Identity, roles, the authorizer and the audit log, wired for the HTTP server and the job runner. */
+export function accessModule(deps: AccessModuleDeps): AccessModule {
+  const accessConfig = deps.config.access;
+  const auditConfig = deps.config.audit;
+  const auditLog = new AuditLog(deps.pool);
+  const audit = new AuditService({
+    pool: deps.pool,
+    config: auditConfig,
+    dataDir: deps.dataDir,
+    signer: deps.signer ?? (() => localAuditSigner(deps.dataDir, auditConfig.keyName)),
+    logger: deps.logger,
+  });
+  const passwords = new PasswordHasher(accessConfig.passwordHashing);
+  const auth = new AuthService({
+    pool: deps.pool,
+    audit: auditLog,
+    config: accessConfig,
+    passwords,
+    secrets: deps.secrets ?? localSecretBox(deps.dataDir),
+  });
+  const users = new UsersService({ pool: deps.pool, audit: auditLog, passwords });
+  const repo = new AccessRepository(deps.pool);
+  const server = deps.config.server;
+  // __Host- cookies need TLS: served directly, or behind a proxy with an https public URL.
+  const cookie = cookieMode(Boolean(server.tls.cert) || Boolean(server.publicUrl?.startsWith('https:')));
+  const allowedOrigins = server.publicUrl ? [new URL(server.publicUrl).origin] : [];
+  const auditJobs = audit.jobs();
+  return {
+    authorize: createAuthorizer({ auth, audit: auditLog, repo, cookie, allowedOrigins }),
+    routes: [
+      authRoutes({ auth, repo, cookie, allowedOrigins }),
+      usersRoutes({ users, repo }),
+      auditRoutes({ pool: deps.pool, service: audit }),
+    ],
+    jobs: [...auditJobs.jobs, { name: 'access.prune', handler: async () => auth.prune() }],
+    schedules: [...auditJobs.schedules, { name: 'access.prune', cron: '0 45 4 * * *', job: 'access.prune' }],
+    bootstrapAdmin: () => users.bootstrapAdmin(),
+    auth,
+    users,
+    audit,
+    auditLog,
+    accessConfig,
+    auditConfig,
+  };
+}
