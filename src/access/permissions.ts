@@ -36,6 +36,8 @@ export const PERMISSIONS = {
   'reports.read': 'read compliance reports',
   'privacy.manage': 'handle personal-information requests and notices (PIPL)',
   'keys.manage': 'rotate and shred keys',
+  'capture.read': 'read WeCom capture health and quarantine reasons (no message content)',
+  'capture.manage': 'retry quarantined or held WeCom messages',
   'config.manage': 'change configuration, lexicons and rules',
   // Held by any signed-in session for its own account, never granted by a role.
   'auth.session': 'see and end one’s own session',
@@ -82,8 +84,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly PermissionName[]> = {
     'grants.approve',
     'reports.read',
     'config.manage',
+    'capture.read',
   ],
-  auditor: ['org.read', 'jobs.read', 'audit.read', 'audit.verify', 'reports.read'],
+  auditor: ['org.read', 'jobs.read', 'audit.read', 'audit.verify', 'reports.read', 'capture.read'],
   privacy_officer: [
     'org.read',
     'content.read.own',
@@ -100,6 +103,8 @@ export const ROLE_PERMISSIONS: Record<Role, readonly PermissionName[]> = {
     'audit.verify',
     'keys.manage',
     'config.manage',
+    'capture.read',
+    'capture.manage',
   ],
 };
 

@@ -206,23 +206,26 @@ export class ArchiveRepository {
   }
 
   /**
-   * Messages whose blind index matches `tsquery`, newest first, after `cursor` (keyset paging).
-   * `tsquery` null lists by filters only.
+   * Messages whose blind index matches `tsquery`, newest first (oldest first with `ascending`),
+   * after `cursor` (keyset paging). `tsquery` null lists by filters only.
    */
   async search(
     corpId: number,
     tsquery: string | null,
-    filters: SearchFilters,
+    filters: SearchFilters & { ascending?: boolean },
     cursor: SearchCursor | null,
     limit: number,
   ): Promise<MessageRow[]> {
+    // Two fixed SQL texts (not a CASE) so the planner can walk the primary key in either order.
+    const order = filters.ascending ? 'ASC' : 'DESC';
+    const after = filters.ascending ? '>' : '<';
     const { rows } = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.corp_id = $1
          AND ($2::tsquery IS NULL OR m.search @@ $2::tsquery)
          AND ($3::timestamptz IS NULL OR m.msg_time >= $3)
          AND ($4::timestamptz IS NULL OR m.msg_time < $4)
-         AND ($5::timestamptz IS NULL OR (m.msg_time, m.id) < ($5, $6::bigint))
+         AND ($5::timestamptz IS NULL OR (m.msg_time, m.id) ${after} ($5, $6::bigint))
          AND ($7::text IS NULL OR m.sender_id = $7 OR EXISTS (SELECT 1 FROM conversation_members cm
                WHERE cm.corp_id = m.corp_id AND cm.conversation_id = m.conversation_id AND cm.member_id = $7))
          AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM conversation_members cm
@@ -232,7 +235,7 @@ export class ArchiveRepository {
          AND ($11::boolean IS NULL OR m.has_attachment = $11)
          AND ($12::bigint[] IS NULL OR EXISTS (SELECT 1 FROM employees e
                WHERE e.corp_id = m.corp_id AND e.userid = m.sender_id AND e.department_ids && $12))
-       ORDER BY m.msg_time DESC, m.id DESC
+       ORDER BY m.msg_time ${order}, m.id ${order}
        LIMIT $13`,
       [
         corpId,

@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeTestPool, createTestCorp, testPool } from '../../test/support/db.js';
 import { testArchive, textMessage } from '../../test/support/archive.js';
+import { openBlobStore } from '../wecom/connector/runtime.js';
 
 afterAll(closeTestPool);
 
@@ -105,13 +107,13 @@ describe('encrypted archive', () => {
     expect(second.next).toBeNull();
   });
 
-  it('keeps a canary out of the PostgreSQL data directory in every encoding', async () => {
+  it('keeps a canary out of the PostgreSQL data directory and the blob store in every encoding', async () => {
     const pool = testPool();
     const { rows } = await pool.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
     const dataDir = rows[0]!.dir;
     const canary = 'VIGIL-CANARY-金丝雀-7f3a9c';
     const corp = await createTestCorp();
-    const { archive } = await testArchive(pool);
+    const { archive, keyring } = await testArchive(pool);
     await archive.storeBatch(
       corp.id,
       Array.from({ length: 50 }, (_, i) =>
@@ -119,14 +121,24 @@ describe('encrypted archive', () => {
       ),
     );
     expect((await archive.search(corp.id, canary)).hits).toHaveLength(50);
+    // Media go to the blob store: a file full of canaries, stored as the pipeline stores media.
+    const blobDir = mkdtempSync(join(tmpdir(), 'vigil-blob-canary-'));
+    const blobs = openBlobStore(blobDir, keyring);
+    const media = Buffer.from(`PDF… ${canary} `.repeat(5000));
+    const put = await blobs.put(String(corp.id), media);
+    expect((await blobs.getBuffer(String(corp.id), put.address)).equals(media)).toBe(true);
+
     await pool.query('CHECKPOINT');
     const needles = [
       Buffer.from(canary, 'utf8'),
       Buffer.from(canary, 'utf16le'),
       Buffer.from(canary, 'utf16le').swap16(),
     ];
-    const found = scanTree(dataDir, needles);
-    expect(found).toEqual([]);
+    expect(scanTree(dataDir, needles)).toEqual([]);
+    expect(scanTree(blobDir, needles)).toEqual([]);
+    // The scan finds plaintext where there is some: the check can fail.
+    writeFileSync(join(blobDir, 'plain.txt'), media);
+    expect(scanTree(blobDir, needles)).toEqual([join(blobDir, 'plain.txt')]);
   });
 });
 

@@ -137,7 +137,7 @@ export class ArchiveService {
   async search(
     corpId: number,
     query: string,
-    filters: SearchFilters = {},
+    filters: SearchFilters & { ascending?: boolean } = {},
     options: { cursor?: string; limit?: number } = {},
   ): Promise<SearchPage> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);

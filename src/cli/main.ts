@@ -11,6 +11,7 @@ import { emulatorCommand } from './emulator.js';
 import { scanCommand } from './scan.js';
 import { ingestCommand, wecomCommand } from './wecom.js';
 import { usersCommand } from './users.js';
+import { exportCommand, importCommand } from './archive.js';
 import { auditCommand } from './audit.js';
 
 const program = new Command('vigil')
@@ -37,6 +38,8 @@ Examples:
   $ vigil wecom connect --corp acme --wecom-corp-id ww123 --secret-file secret --library ./libWeWorkFinanceSdk_C.so
   $ vigil wecom add-key --corp acme --version 3 --file private-v3.pem
   $ vigil ingest --once            pull, decrypt and archive until caught up (progress bar)
+  $ vigil import old-archive.jsonl --corp acme    migrate from another archiver
+  $ vigil export --corp acme --conversation 42 --output case-42.jsonl
   $ vigil users create --username li.lei --role compliance_officer --corp demo
   $ vigil audit verify             check the audit log's hash chain and Merkle checkpoints
 `,
@@ -53,6 +56,8 @@ program.addCommand(emulatorCommand());
 program.addCommand(scanCommand());
 program.addCommand(wecomCommand());
 program.addCommand(ingestCommand());
+program.addCommand(importCommand());
+program.addCommand(exportCommand());
 program.addCommand(usersCommand());
 program.addCommand(auditCommand());
 

@@ -185,4 +185,80 @@ describe('HTTP server', () => {
       await app.close();
     }
   });
+
+  it('requires client certificates signed by the configured CA when asked (mutual TLS)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-mtls-'));
+    const f = (name: string) => join(dir, name);
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=vigil-test-ca',
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.pem'),
+    );
+    openssl(
+      'req',
+      '-x509',
+      ...ec,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      f('server.key'),
+      '-out',
+      f('server.pem'),
+    );
+    openssl('req', ...ec, '-subj', '/CN=integration', '-keyout', f('client.key'), '-out', f('client.csr'));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      f('client.csr'),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-out',
+      f('client.pem'),
+    );
+    const app = await server({
+      tls: { cert: f('server.pem'), key: f('server.key'), clientCa: f('ca.pem'), requireClientCert: true },
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const get = (withCert: boolean) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/public',
+            ca: readFileSync(f('server.pem')),
+            servername: 'localhost',
+            ...(withCert ? { cert: readFileSync(f('client.pem')), key: readFileSync(f('client.key')) } : {}),
+          },
+          (res) => resolve(res.statusCode),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get(true)).toBe(200);
+      await expect(get(false)).rejects.toThrow();
+    } finally {
+      await app.close();
+    }
+  });
 });
