@@ -28,6 +28,7 @@ import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.
 import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
 import { INGEST_JOB } from './wecom/connector/connector.jobs.js';
 import { accessModule } from './access/module.js';
+import { keyringAuditSigner, keyringSecretBox } from './crypto/keyring-services.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
 export type Mode = 'serve' | 'worker';
@@ -207,7 +208,15 @@ export async function startVigil(
       demo = { corpSlug: seeded.corp.slug, created: seeded.created };
     }
 
-    const access = accessModule({ pool, config, logger, dataDir: config.dataDir });
+    const access = accessModule({
+      pool,
+      config,
+      logger,
+      dataDir: config.dataDir,
+      // The TOTP sealing key and the audit signing key live in the keyring, beside the KEKs.
+      secrets: await keyringSecretBox(core.crypto.keyring),
+      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
+    });
     admin = await access.bootstrapAdmin();
 
     if (mode === 'worker' || config.jobs.enabled) {

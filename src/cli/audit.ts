@@ -1,10 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { openDatabase } from '../app.js';
+import { openCore } from '../app.js';
+import { keyringAuditSigner } from '../crypto/keyring-services.js';
 import { AuditService } from '../audit/audit.service.js';
-import { auditConfigSchema } from '../audit/config.js';
-import { localAuditSigner } from '../audit/signer.js';
-import type { VigilConfig } from '../platform/config/schema.js';
 import { cliLogger, configFrom } from './context.js';
 
 const seqArg = (value: string): string => {
@@ -14,21 +12,20 @@ const seqArg = (value: string): string => {
 
 /** Opens the database and the audit service for one CLI command, closing both afterwards. */
 async function withAudit<T>(command: Command, work: (audit: AuditService) => Promise<T>): Promise<T> {
-  const config = configFrom(command) as VigilConfig & { audit?: unknown };
+  const config = configFrom(command);
   const logger = cliLogger(config);
-  const auditConfig = auditConfigSchema.parse(config.audit ?? {});
-  const db = await openDatabase(config, logger);
+  const core = await openCore(config, logger);
   try {
     const audit = new AuditService({
-      pool: db.pool,
-      config: auditConfig,
+      pool: core.pool,
+      config: config.audit,
       dataDir: config.dataDir,
-      signer: () => localAuditSigner(config.dataDir, auditConfig.keyName),
+      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
       logger,
     });
     return await work(audit);
   } finally {
-    await db.close();
+    await core.close();
   }
 }
 

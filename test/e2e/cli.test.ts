@@ -162,6 +162,11 @@ describe('vigil CLI', () => {
       } finally {
         await client.end();
       }
+      // An operator's CLI command beside the running server shares its database and leaves it up.
+      const status = await runVigil(['migrate', '--status'], { env: cleanEnv(), cwd: dir });
+      expect(status.stdout).toMatch(/\d+ applied, 0 pending/);
+      expect((await fetch(`${vigil.url}/readyz`)).status).toBe(200);
+      expect(isAlive(pid)).toBe(true);
     } finally {
       expect(await vigil.stop()).toBe(0);
     }

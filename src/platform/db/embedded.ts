@@ -54,12 +54,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   const credentials = await ensureInitialised(bin, dir, pgdata, runAs, options.logger);
   const adopted = runningPort(pgdata);
+  const ownerFile = join(dir, 'owner.pid');
+  // Another live Vigil process (a `vigil serve` while an operator runs `vigil doctor`) owns the
+  // server: share it and leave it running. A dead owner's server is adopted and stopped by us.
+  const liveOwner = adopted !== undefined ? liveOwnerPid(ownerFile) : undefined;
   let port: number;
   if (adopted !== undefined) {
-    options.logger?.warn(
-      { pgdata, port: adopted },
-      'adopting an embedded PostgreSQL left running by a previous process',
-    );
+    if (liveOwner === undefined) {
+      options.logger?.warn(
+        { pgdata, port: adopted },
+        'adopting an embedded PostgreSQL left running by a previous process',
+      );
+    }
     port = adopted;
   } else {
     port = options.port || (await freePort());
@@ -82,6 +88,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     );
     options.logger?.info({ pgdata, port }, 'embedded PostgreSQL started');
   }
+  if (liveOwner === undefined) writeFileSync(ownerFile, String(process.pid));
   const url = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   let stopped = false;
   return {
@@ -90,10 +97,24 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (liveOwner !== undefined) return; // not ours to stop
       await run(bin, 'pg_ctl', ['-D', pgdata, '-m', 'fast', '-w', '-t', '60', 'stop'], runAs);
       options.logger?.info({ pgdata }, 'embedded PostgreSQL stopped');
     },
   };
+}
+
+/** The pid in `file` when that process is alive and is not this one. */
+function liveOwnerPid(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8'));
+  if (!pid || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Port of a postmaster already running on this data directory, if any. */
