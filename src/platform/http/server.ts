@@ -16,10 +16,23 @@ import type { VigilConfig } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { AppError, type ErrorBody } from './errors.js';
 import type { Metrics } from './metrics.js';
-import type { Authorizer } from './permissions.js';
+import type { Authorizer, Permission } from './permissions.js';
 import { VERSION } from '../version.js';
 
 export type App = FastifyInstance;
+
+/** A registered route and the permission it declares: what the authorization matrix test walks. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  permission: Permission;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteInfo[];
+  }
+}
 
 export interface HttpDeps {
   config: VigilConfig;
@@ -48,13 +61,19 @@ export async function buildHttpServer(deps: HttpDeps): Promise<FastifyInstance> 
   app.setSerializerCompiler(serializerCompiler);
 
   // No route without an access decision: fail at start-up rather than ship an open endpoint.
+  const routeTable: RouteInfo[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const permission = route.config?.permission;
     if (!permission && !route.url.startsWith('/api/docs')) {
       throw new Error(`route ${route.method} ${route.url} declares no permission`);
     }
+    for (const method of [route.method].flat()) {
+      if (permission && method !== 'HEAD') routeTable.push({ method, url: route.url, permission });
+    }
   });
-  app.addHook('preHandler', async (request) => {
+  // Before validation: a caller without the permission learns nothing about what a valid request is.
+  app.addHook('preValidation', async (request) => {
     const permission = request.routeOptions.config.permission;
     if (permission && permission !== 'public') await deps.authorize(request, permission);
   });

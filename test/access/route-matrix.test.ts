@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROLE_PERMISSIONS, ROLES, SELF_PERMISSIONS, type Role } from '../../src/access/permissions.js';
+import { archiveRoutes } from '../../src/archive/archive.routes.js';
+import { OrgRepository } from '../../src/org/org.repository.js';
+import { JobRepository } from '../../src/platform/jobs/queue.js';
+import { jobRoutes } from '../../src/platform/jobs/jobs.routes.js';
+import { captureRoutes } from '../../src/wecom/connector/capture.routes.js';
+import { testArchive } from '../support/archive.js';
+import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
+import { harness, makeUser, signIn, type Client } from './harness.js';
+
+afterAll(closeTestPool);
+
+// Routes whose callers change their own session (sign-out would end the client mid-matrix);
+// test/access/auth.test.ts covers them one by one.
+const SESSION_ROUTES = /^\/api\/v1\/auth\//;
+
+/** Fills a route's parameters: `:corp` with the given corp, the rest with harmless placeholders. */
+function urlFor(url: string, corp: string): string {
+  return url
+    .replace(':corp', corp)
+    .replace(/:(\w+)/g, (_, name: string) => (name === 'id' ? '987654321' : `probe-${name}`));
+}
+
+describe('authorization matrix: every route × every role × in- and out-of-scope corps', () => {
+  it('allows exactly what each role holds, and nothing in another corp', { timeout: 300_000 }, async () => {
+    const pool = testPool();
+    const org = new OrgRepository(pool);
+    const { archive } = await testArchive(pool);
+    const h = await harness({}, [
+      jobRoutes(new JobRepository(pool)),
+      archiveRoutes(archive, org),
+      captureRoutes(pool, org),
+    ]);
+    const home = await createTestCorp(pool, 'home');
+    const other = await createTestCorp(pool, 'other');
+    const routes = h.app.routeTable.filter((r) => r.permission !== 'public' && !SESSION_ROUTES.test(r.url));
+    expect(routes.length).toBeGreaterThan(10);
+
+    const clients = new Map<Role, Client>();
+    for (const role of ROLES) {
+      const user = await makeUser(h, [{ role, corpId: home.id }], { totp: role !== 'employee' });
+      clients.set(role, await signIn(h, user));
+    }
+    const problems: string[] = [];
+    for (const route of routes) {
+      for (const role of ROLES) {
+        const holds =
+          ROLE_PERMISSIONS[role].includes(route.permission as never) ||
+          SELF_PERMISSIONS.has(route.permission);
+        const client = clients.get(role)!;
+        const call = (corp: string) =>
+          client.request({
+            method: route.method as 'GET',
+            url: urlFor(route.url, corp),
+            ...(route.method === 'GET' ? {} : { payload: {} }),
+          });
+        const inScope = await call(home.slug);
+        const allowed = inScope.statusCode !== 401 && inScope.statusCode !== 403;
+        if (allowed !== holds) {
+          problems.push(
+            `${role} ${route.method} ${route.url} (${route.permission}): ${inScope.statusCode}, expected ${holds ? 'allowed' : 'denied'}`,
+          );
+        }
+        if (route.url.includes(':corp')) {
+          const outOfScope = await call(other.slug);
+          if (outOfScope.statusCode !== 403) {
+            problems.push(
+              `${role} ${route.method} ${route.url} in another corp: ${outOfScope.statusCode}, expected 403`,
+            );
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
