@@ -28,6 +28,7 @@ import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.
 import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
 import { INGEST_JOB } from './wecom/connector/connector.jobs.js';
 import { accessModule } from './access/module.js';
+import { detectionModule } from './detection/store/index.js';
 import { keyringAuditSigner, keyringSecretBox } from './crypto/keyring-services.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
@@ -218,6 +219,7 @@ export async function startVigil(
       signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
     });
     admin = await access.bootstrapAdmin();
+    const detection = detectionModule({ pool, archive: core.archive, jobs: core.jobs, audit: access.auditLog, logger });
 
     if (mode === 'worker' || config.jobs.enabled) {
       runner = new JobRunner(core.jobs, logger, config.jobs, {
@@ -227,8 +229,8 @@ export async function startVigil(
         },
       });
       contributions = moduleJobs(core);
-      [...contributions.jobs, ...access.jobs].forEach((job) => runner!.define(job));
-      for (const schedule of [...contributions.schedules, ...access.schedules]) {
+      [...contributions.jobs, ...access.jobs, ...detection.jobs].forEach((job) => runner!.define(job));
+      for (const schedule of [...contributions.schedules, ...access.schedules, ...detection.schedules]) {
         const override = config.jobs.schedules[schedule.name];
         runner.schedule({
           ...schedule,
@@ -248,6 +250,7 @@ export async function startVigil(
         authorize: access.authorize,
         routes: [
           ...access.routes,
+          ...detection.routes,
           healthRoutes(readiness, metrics),
           jobRoutes(core.jobs),
           orgRoutes(core.org),

@@ -11,6 +11,7 @@ import { emulatorCommand } from './emulator.js';
 import { scanCommand } from './scan.js';
 import { ingestCommand, wecomCommand } from './wecom.js';
 import { usersCommand } from './users.js';
+import { policiesCommand } from './policies.js';
 import { exportCommand, importCommand } from './archive.js';
 import { auditCommand } from './audit.js';
 
@@ -40,6 +41,8 @@ Examples:
   $ vigil ingest --once            pull, decrypt and archive until caught up (progress bar)
   $ vigil import old-archive.jsonl --corp acme    migrate from another archiver
   $ vigil export --corp acme --conversation 42 --output case-42.jsonl
+  $ vigil policies install-templates --corp demo && vigil policies list
+  $ vigil policies backtest --policy draft.yaml --corp demo --from 2026-10-01
   $ vigil users create --username li.lei --role compliance_officer --corp demo
   $ vigil audit verify             check the audit log's hash chain and Merkle checkpoints
 `,
@@ -58,6 +61,7 @@ program.addCommand(wecomCommand());
 program.addCommand(ingestCommand());
 program.addCommand(importCommand());
 program.addCommand(exportCommand());
+program.addCommand(policiesCommand());
 program.addCommand(usersCommand());
 program.addCommand(auditCommand());
 

@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { detectionModule } from '../../src/detection/store/index.js';
 import { ROLE_PERMISSIONS, ROLES, SELF_PERMISSIONS, type Role } from '../../src/access/permissions.js';
 import { archiveRoutes } from '../../src/archive/archive.routes.js';
 import { OrgRepository } from '../../src/org/org.repository.js';
@@ -10,6 +12,9 @@ import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
 import { harness, makeUser, signIn, type Client } from './harness.js';
 
 afterAll(closeTestPool);
+
+// Changes that act on every corp at once: a grant limited to one corp is not enough for them.
+const DEPLOYMENT_WIDE = /^\/api\/v1\/detection\/(policies|templates)/;
 
 // Routes whose callers change their own session (sign-out would end the client mid-matrix);
 // test/access/auth.test.ts covers them one by one.
@@ -27,10 +32,13 @@ describe('authorization matrix: every route × every role × in- and out-of-scop
     const pool = testPool();
     const org = new OrgRepository(pool);
     const { archive } = await testArchive(pool);
+    const jobs = new JobRepository(pool);
+    const detection = detectionModule({ pool, archive, jobs, logger: pino({ level: 'silent' }) });
     const h = await harness({}, [
-      jobRoutes(new JobRepository(pool)),
+      jobRoutes(jobs),
       archiveRoutes(archive, org),
       captureRoutes(pool, org),
+      ...detection.routes,
     ]);
     const home = await createTestCorp(pool, 'home');
     const other = await createTestCorp(pool, 'other');
@@ -38,9 +46,12 @@ describe('authorization matrix: every route × every role × in- and out-of-scop
     expect(routes.length).toBeGreaterThan(10);
 
     const clients = new Map<Role, Client>();
+    const everywhere = new Map<Role, Client>();
     for (const role of ROLES) {
       const user = await makeUser(h, [{ role, corpId: home.id }], { totp: role !== 'employee' });
       clients.set(role, await signIn(h, user));
+      const wide = await makeUser(h, [{ role, corpId: null }], { totp: role !== 'employee' });
+      everywhere.set(role, await signIn(h, wide));
     }
     const problems: string[] = [];
     for (const route of routes) {
@@ -48,18 +59,24 @@ describe('authorization matrix: every route × every role × in- and out-of-scop
         const holds =
           ROLE_PERMISSIONS[role].includes(route.permission as never) ||
           SELF_PERMISSIONS.has(route.permission);
-        const client = clients.get(role)!;
-        const call = (corp: string) =>
+        const call = (corp: string, client = clients.get(role)!) =>
           client.request({
             method: route.method as 'GET',
             url: urlFor(route.url, corp),
             ...(route.method === 'GET' ? {} : { payload: {} }),
           });
+        const allowed = (status: number) => status !== 401 && status !== 403;
         const inScope = await call(home.slug);
-        const allowed = inScope.statusCode !== 401 && inScope.statusCode !== 403;
-        if (allowed !== holds) {
+        const expected = holds && !(DEPLOYMENT_WIDE.test(route.url) && route.method !== 'GET');
+        if (allowed(inScope.statusCode) !== expected) {
           problems.push(
-            `${role} ${route.method} ${route.url} (${route.permission}): ${inScope.statusCode}, expected ${holds ? 'allowed' : 'denied'}`,
+            `${role} ${route.method} ${route.url} (${route.permission}): ${inScope.statusCode}, expected ${expected ? 'allowed' : 'denied'}`,
+          );
+        }
+        const wide = await call(other.slug, everywhere.get(role)!);
+        if (allowed(wide.statusCode) !== holds) {
+          problems.push(
+            `${role} everywhere ${route.method} ${route.url}: ${wide.statusCode}, expected ${holds ? 'allowed' : 'denied'}`,
           );
         }
         if (route.url.includes(':corp')) {
