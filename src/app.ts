@@ -219,7 +219,13 @@ export async function startVigil(
       signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
     });
     admin = await access.bootstrapAdmin();
-    const detection = detectionModule({ pool, archive: core.archive, jobs: core.jobs, audit: access.auditLog, logger });
+    const detection = detectionModule({
+      pool,
+      archive: core.archive,
+      jobs: core.jobs,
+      audit: access.auditLog,
+      logger,
+    });
 
     if (mode === 'worker' || config.jobs.enabled) {
       runner = new JobRunner(core.jobs, logger, config.jobs, {
