@@ -1,20 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { openCore, type Core } from '../app.js';
 import { importJsonl } from '../wecom/connector/import.service.js';
-import { cliLogger, configFrom } from './context.js';
+import { withCore } from './context.js';
 import { createProgress } from './progress.js';
-
-async function withCore<T>(command: Command, work: (core: Core) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
-  const core = await openCore(config, cliLogger(config));
-  try {
-    return await work(core);
-  } finally {
-    await core.close();
-  }
-}
 
 /** `vigil import FILE.jsonl`: migrate decrypted WeCom-format messages from another archiver. */
 export function importCommand(): Command {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { openCore, type Core } from '../app.js';
 import { loadConfig } from '../platform/config/load.js';
 import type { VigilConfig } from '../platform/config/schema.js';
 import { createLogger, type Logger } from '../platform/logging/logger.js';
@@ -31,4 +32,15 @@ export function onShutdown(stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+}
+
+/** Runs `work` with the database, keyring and module services open, closing them afterwards. */
+export async function withCore<T>(command: Command, work: (core: Core) => Promise<T>): Promise<T> {
+  const config = configFrom(command);
+  const core = await openCore(config, cliLogger(config));
+  try {
+    return await work(core);
+  } finally {
+    await core.close();
+  }
 }

@@ -1,22 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { openCore, type Core } from '../app.js';
 import { JobRunner } from '../platform/jobs/runner.js';
 import { REWRAP_JOB } from '../crypto/keys.service.js';
-import { cliLogger, configFrom } from './context.js';
+import { cliLogger, configFrom, withCore } from './context.js';
 import { createProgress } from './progress.js';
 
 /** Runs `work` with the core services open, closing them afterwards. */
-async function withCore<T>(command: Command, work: (core: Core) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
-  const core = await openCore(config, cliLogger(config));
-  try {
-    return await work(core);
-  } finally {
-    await core.close();
-  }
-}
-
 export function keysCommand(): Command {
   const keys = new Command('keys').description('key-encryption keys: status, rotation, crypto-shredding');
 

@@ -2,23 +2,12 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
-import { openCore, type Core } from '../app.js';
 import { SecretNames } from '../crypto/keyring/types.js';
 import { ConnectorRepository } from '../wecom/connector/connector.repository.js';
 import { openPipeline } from '../wecom/connector/runtime.js';
 import { wecomSecretName } from '../wecom/api/secrets.js';
-import { cliLogger, configFrom } from './context.js';
+import { withCore } from './context.js';
 import { createProgress } from './progress.js';
-
-async function withCore<T>(command: Command, work: (core: Core) => Promise<T>): Promise<T> {
-  const config = configFrom(command);
-  const core = await openCore(config, cliLogger(config));
-  try {
-    return await work(core);
-  } finally {
-    await core.close();
-  }
-}
 
 async function corpOf(core: Core, idOrSlug: string) {
   const corp = await core.org.findCorp(idOrSlug);
