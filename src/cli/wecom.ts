@@ -6,6 +6,7 @@ import { SecretNames } from '../crypto/keyring/types.js';
 import { ConnectorRepository } from '../wecom/connector/connector.repository.js';
 import { openPipeline } from '../wecom/connector/runtime.js';
 import { wecomSecretName } from '../wecom/api/secrets.js';
+import type { Core } from '../app.js';
 import { withCore } from './context.js';
 import { createProgress } from './progress.js';
 
