@@ -28,7 +28,7 @@ import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.
 import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
 import { INGEST_JOB } from './wecom/connector/connector.jobs.js';
 import { accessModule } from './access/module.js';
-import { detectionModule } from './detection/store/index.js';
+import { detectionModule, type DetectionService } from './detection/store/index.js';
 import { keyringAuditSigner, keyringSecretBox } from './crypto/keyring-services.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
@@ -149,13 +149,16 @@ export async function openCore(
 }
 
 /** Every module's background jobs and schedules. */
-function moduleJobs(core: Core): {
+function moduleJobs(
+  core: Core,
+  detection: DetectionService,
+): {
   jobs: JobDefinition[];
   schedules: ScheduleDefinition[];
   close(): Promise<void>;
 } {
   const archive = archiveJobs(core.pool);
-  const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring });
+  const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring, detection });
   const contacts = contactsJobs({ pool: core.pool, keyring: core.crypto.keyring });
   return {
     close: () => wecom.close(),
@@ -234,7 +237,7 @@ export async function startVigil(
           metrics.jobDuration.labels(name).observe(seconds);
         },
       });
-      contributions = moduleJobs(core);
+      contributions = moduleJobs(core, detection.detection);
       [...contributions.jobs, ...access.jobs, ...detection.jobs].forEach((job) => runner!.define(job));
       for (const schedule of [...contributions.schedules, ...access.schedules, ...detection.schedules]) {
         const override = config.jobs.schedules[schedule.name];

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { SecretNames } from '../crypto/keyring/types.js';
 import { ConnectorRepository } from '../wecom/connector/connector.repository.js';
 import { openPipeline } from '../wecom/connector/runtime.js';
+import { DetectionService, PolicyRegistry } from '../detection/store/index.js';
 import { wecomSecretName } from '../wecom/api/secrets.js';
 import type { Core } from '../app.js';
 import { withCore } from './context.js';
@@ -94,6 +95,7 @@ export function ingestCommand(): Command {
         const only = o.corp ? (await corpOf(core, o.corp)).id : undefined;
         const chosen = connectors.filter((c) => only === undefined || c.corp_id === only);
         if (chosen.length === 0) throw new Error('no enabled WeCom connector (vigil wecom connect)');
+        const detection = new DetectionService(core.pool, new PolicyRegistry(core.pool));
         for (;;) {
           for (const connector of chosen) {
             const pipeline = await openPipeline(
@@ -102,6 +104,7 @@ export function ingestCommand(): Command {
               core.crypto.keyring,
               core.blobs,
               connector,
+              detection,
             );
             const progress = createProgress(`corp ${connector.corp_id}`);
             try {

@@ -1,4 +1,5 @@
 import type { ArchiveService } from '../../archive/archive.service.js';
+import type { DetectionService } from '../../detection/store/detection.service.js';
 import type { BlobStore } from '../../crypto/blob/blobstore.js';
 import type { Keyring } from '../../crypto/keyring/types.js';
 import type { Pool } from '../../platform/db/pool.js';
@@ -16,6 +17,8 @@ interface Deps {
   keyring: Keyring;
   blobs: BlobStore;
   jobs: JobRepository;
+  /** Screens every newly archived message, in the archiving transaction. */
+  detection?: DetectionService;
 }
 
 /**
@@ -35,7 +38,7 @@ export function connectorJobs(deps: Deps): {
       p = (async () => {
         const connector = await new ConnectorRepository(deps.pool).connector(corpId);
         if (!connector) throw new Error(`corp ${corpId} has no WeCom connector`);
-        return openPipeline(deps.pool, deps.archive, deps.keyring, deps.blobs, connector);
+        return openPipeline(deps.pool, deps.archive, deps.keyring, deps.blobs, connector, deps.detection);
       })();
       pipelines.set(corpId, p);
       p.catch(() => pipelines.delete(corpId));

@@ -10,6 +10,7 @@ import { FsBlobBackend } from '../../crypto/blob/backend.js';
 import { getOrCreateSecret } from '../../crypto/keyring/corp-keys.js';
 import { SecretNames, type Keyring } from '../../crypto/keyring/types.js';
 import { MediaService } from './media.service.js';
+import { DetectionService, PolicyRegistry, PolicyService } from '../../detection/store/index.js';
 import { createEmulator } from '../emulator/index.js';
 import { HttpEmulatorFinanceSdk } from '../sdk/http-emulator-sdk.js';
 import { ConnectorRepository } from './connector.repository.js';
@@ -207,6 +208,39 @@ describe('WeCom ingest pipeline', () => {
       expect(
         rows.filter((r) => r.detected_type === 'silk' || r.detected_type === 'amr').length,
       ).toBeGreaterThan(0);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('screens archived messages at ingest: planted risky conversations become findings', async () => {
+    const { pool, corp, emulator, emulated, archive, keyring } = await setup({ messages: 1500 });
+    try {
+      const registry = new PolicyRegistry(pool);
+      const policies = new PolicyService(pool, { onChange: (c) => registry.invalidate(c) });
+      const { installed } = await policies.installTemplates(corp.id);
+      for (const policy of installed) await policies.setEnabled(policy.id, true);
+      const sdk = new HttpEmulatorFinanceSdk(emulator.baseUrl);
+      await sdk.init(emulated.corpId, emulated.secrets.archive);
+      const ingest = new IngestService(pool, archive, keyring, corp.id, sdk, {
+        detection: new DetectionService(pool, registry),
+      });
+      await ingest.runOnce();
+      const risky = [...emulated.groundTruth()].filter((m) => m.risk);
+      expect(risky.length).toBeGreaterThan(0);
+      const hits = await pool.query<{ msgid: string }>(
+        'SELECT DISTINCT msgid FROM detection_hits WHERE corp_id = $1',
+        [corp.id],
+      );
+      const hitIds = new Set(hits.rows.map((r) => r.msgid));
+      const caught = risky.filter((m) => hitIds.has(m.msgid)).length;
+      expect(caught / risky.length).toBeGreaterThan(0.5);
+      const findings = await pool.query(
+        'SELECT count(*)::int AS n FROM detection_findings WHERE corp_id = $1',
+        [corp.id],
+      );
+      expect(findings.rows[0].n).toBeGreaterThan(0);
+      expect(findings.rows[0].n).toBeLessThan(hits.rows.length + 1); // grouped per window, not one per hit
     } finally {
       await emulator.stop();
     }

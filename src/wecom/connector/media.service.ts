@@ -51,10 +51,8 @@ export class MediaService {
 
   private async fetchOne(row: DueAttachment): Promise<keyof MediaResult> {
     try {
-      const media = await downloadMedia(this.sdk, row.sdkfileid, {
-        md5: row.md5sum ?? '',
-        backoffMs: (n) => 200 * n,
-      });
+      const media = row.md5sum ? await this.download(row) : await this.downloadAgreed(row);
+      if (!media) return this.retryOrFail(row, 'no md5 from WeCom and three downloads disagreed');
       if (row.md5sum && media.md5 !== row.md5sum.toLowerCase()) {
         return this.retryOrFail(
           row,
@@ -76,6 +74,24 @@ export class MediaService {
       }
       return this.retryOrFail(row, (err as Error).message);
     }
+  }
+
+  private download(row: DueAttachment) {
+    return downloadMedia(this.sdk, row.sdkfileid, { md5: row.md5sum ?? '', backoffMs: (n) => 200 * n });
+  }
+
+  /**
+   * Some messages carry no md5 (meeting voice calls, for one): a download corrupted in transit
+   * would go unnoticed, so the file is fetched until two downloads agree (at most three).
+   */
+  private async downloadAgreed(row: DueAttachment) {
+    const seen: Array<Awaited<ReturnType<typeof downloadMedia>>> = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const media = await this.download(row);
+      if (seen.some((earlier) => earlier.md5 === media.md5)) return media;
+      seen.push(media);
+    }
+    return undefined;
   }
 
   private async retryOrFail(row: DueAttachment, reason: string): Promise<'retrying' | 'failed'> {

@@ -3,6 +3,7 @@ import { BlobStore } from '../../crypto/blob/blobstore.js';
 import { FsBlobBackend } from '../../crypto/blob/backend.js';
 import { SecretNames, type Keyring } from '../../crypto/keyring/types.js';
 import type { ArchiveService } from '../../archive/archive.service.js';
+import type { DetectionService } from '../../detection/store/detection.service.js';
 import type { Pool } from '../../platform/db/pool.js';
 import { wecomSecretName } from '../api/secrets.js';
 import { HttpEmulatorFinanceSdk } from '../sdk/http-emulator-sdk.js';
@@ -56,11 +57,13 @@ export async function openPipeline(
   keyring: Keyring,
   blobs: BlobStore,
   connector: ConnectorRow,
+  detection?: DetectionService,
 ): Promise<CorpPipeline> {
   const sdk = await openFinanceSdk(connector, keyring);
   return {
     ingest: new IngestService(pool, archive, keyring, connector.corp_id, sdk, {
       proxy: connector.proxy ?? undefined,
+      detection,
     }),
     media: new MediaService(pool, blobs, sdk, connector.corp_id),
     close: () => sdk.close(),

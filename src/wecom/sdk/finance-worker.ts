@@ -19,6 +19,8 @@ export type WorkerRequest =
       timeout: number;
     }
   | { id: number; op: 'decryptData'; encryptKey: string; encryptMsg: string }
+  /** Several DecryptData calls in one round trip; each item fails or succeeds on its own. */
+  | { id: number; op: 'decryptBatch'; items: Array<{ encryptKey: string; encryptMsg: string }> }
   | {
       id: number;
       op: 'getMediaData';
@@ -28,6 +30,11 @@ export type WorkerRequest =
       passwd: string;
       timeout: number;
     };
+
+/** One item of a decryptBatch reply. */
+export type DecryptBatchItem =
+  | { ok: true; plaintext: string }
+  | { ok: false; error: { code: number | null; message: string; slice: string | null } };
 
 /** The worker's reply. */
 export type WorkerResponse =
@@ -44,6 +51,21 @@ async function handle(sdk: KoffiFinanceSdk, req: WorkerRequest): Promise<unknown
       return sdk.getChatData(req.seq, req.limit, req.proxy, req.passwd, req.timeout);
     case 'decryptData':
       return sdk.decryptData(req.encryptKey, req.encryptMsg);
+    case 'decryptBatch': {
+      const out: DecryptBatchItem[] = [];
+      for (const item of req.items) {
+        try {
+          out.push({ ok: true, plaintext: await sdk.decryptData(item.encryptKey, item.encryptMsg) });
+        } catch (e) {
+          const err = e instanceof FinanceSdkError ? e : null;
+          out.push({
+            ok: false,
+            error: { code: err?.code ?? null, message: (e as Error).message, slice: err?.slice ?? null },
+          });
+        }
+      }
+      return out;
+    }
     case 'getMediaData':
       return sdk.getMediaData(req.indexBuf, req.sdkFileId, req.proxy, req.passwd, req.timeout);
   }

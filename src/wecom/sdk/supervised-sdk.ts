@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkerRequest, WorkerResponse } from './finance-worker.js';
+import type { DecryptBatchItem, WorkerRequest, WorkerResponse } from './finance-worker.js';
 import {
   FinanceSdkCrashedError,
   FinanceSdkError,
@@ -39,9 +39,14 @@ export type SupervisorEvent =
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
+/** Outcome of one message of decryptBatch. */
+export type DecryptOutcome = { ok: true; plaintext: string } | { ok: false; error: Error };
+
 interface Op {
   req: Request;
   crashes: number;
+  /** Overrides SupervisorOptions.maxCrashes for this operation. */
+  maxCrashes?: number;
   timeoutMs: number;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -100,6 +105,40 @@ export class SupervisedFinanceSdk implements FinanceSdk {
     return (await this.enqueue({ op: 'decryptData', encryptKey, encryptMsg })) as string;
   }
 
+  /**
+   * DecryptData for many messages in one IPC round trip. A crash kills the whole batch, so the
+   * batch is then retried one message at a time: the crash stays attributed to the one message
+   * that causes it (FinanceSdkCrashedError after maxCrashes), and the others still decrypt.
+   */
+  async decryptBatch(items: Array<{ encryptKey: string; encryptMsg: string }>): Promise<DecryptOutcome[]> {
+    if (items.length === 0) return [];
+    let raw: DecryptBatchItem[];
+    try {
+      raw = (await this.enqueue({ op: 'decryptBatch', items }, 0, 1)) as DecryptBatchItem[];
+    } catch (e) {
+      if (!(e instanceof FinanceSdkCrashedError)) throw e;
+      return Promise.all(
+        items.map((it) =>
+          this.decryptData(it.encryptKey, it.encryptMsg).then(
+            (plaintext): DecryptOutcome => ({ ok: true, plaintext }),
+            (error: Error): DecryptOutcome => ({ ok: false, error }),
+          ),
+        ),
+      );
+    }
+    return raw.map((r) =>
+      r.ok
+        ? r
+        : {
+            ok: false,
+            error:
+              r.error.code !== null
+                ? new FinanceSdkError(r.error.code, opName(r.error.message), r.error.slice)
+                : new Error(r.error.message),
+          },
+    );
+  }
+
   async getMediaData(
     indexBuf: string,
     sdkFileId: string,
@@ -125,11 +164,11 @@ export class SupervisedFinanceSdk implements FinanceSdk {
     });
   }
 
-  private enqueue(req: Request, minTimeoutMs = 0): Promise<unknown> {
+  private enqueue(req: Request, minTimeoutMs = 0, maxCrashes?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('SupervisedFinanceSdk is closed'));
     return new Promise((resolve, reject) => {
       const timeoutMs = Math.max(this.opts.requestTimeoutMs ?? 30_000, minTimeoutMs);
-      this.queue.push({ req, crashes: 0, timeoutMs, resolve, reject });
+      this.queue.push({ req, crashes: 0, maxCrashes, timeoutMs, resolve, reject });
       void this.pump();
     });
   }
@@ -145,7 +184,7 @@ export class SupervisedFinanceSdk implements FinanceSdk {
   }
 
   private async run(op: Op): Promise<void> {
-    const maxCrashes = this.opts.maxCrashes ?? 3;
+    const maxCrashes = op.maxCrashes ?? this.opts.maxCrashes ?? 3;
     for (;;) {
       try {
         const child = await this.ensureChild();
@@ -162,7 +201,9 @@ export class SupervisedFinanceSdk implements FinanceSdk {
             crashes: op.crashes,
           });
           if (op.crashes >= maxCrashes) {
-            this.emit({ type: 'gave_up', op: op.req.op, crashes: op.crashes });
+            // A crashed batch is not given up on: decryptBatch retries its messages one by one.
+            if (op.req.op !== 'decryptBatch')
+              this.emit({ type: 'gave_up', op: op.req.op, crashes: op.crashes });
             op.reject(new FinanceSdkCrashedError(op.req.op, op.crashes, e.signal, this.stderrTail));
             return;
           }
