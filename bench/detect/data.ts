@@ -1,16 +1,6 @@
 /** Deterministic benchmark data: a 10,000-term business lexicon and chat-like text. */
 import { HARD_NEGATIVES, NEGATIVES, POSITIVES } from '../../src/detection/corpus/phrases.js';
-
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../test/support/prng.js';
 
 /** Two-character morphemes from procurement, sales, finance and office chat. */
 const MORPHEMES = (

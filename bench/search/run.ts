@@ -20,7 +20,8 @@ import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { migrate } from '../../src/platform/db/migrations.js';
 import { createPool } from '../../src/platform/db/pool.js';
 import { OrgRepository } from '../../src/org/org.repository.js';
-import { chineseChatTexts, prng } from '../../test/support/chinese-corpus.js';
+import { chineseChatTexts } from '../../test/support/chinese-corpus.js';
+import { prng } from '../../test/support/prng.js';
 import { databaseUrlFor } from '../../test/support/urls.js';
 
 const { values: args } = parseArgs({

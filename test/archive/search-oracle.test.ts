@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
 import { testArchive, textMessage } from '../support/archive.js';
-import { chineseChatTexts, prng } from '../support/chinese-corpus.js';
+import { chineseChatTexts } from '../support/chinese-corpus.js';
+import { prng } from '../support/prng.js';
 
 afterAll(closeTestPool);
 

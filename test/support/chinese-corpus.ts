@@ -1,3 +1,4 @@
+import { prng } from './prng.js';
 /**
  * A deterministic generator of Chinese business-chat-like text for search tests and benchmarks:
  * words drawn with a Zipf-like skew from a fixed vocabulary, so some bigrams are very common and
@@ -8,18 +9,6 @@ const CHARS =
   '销售采购财务合规经理老板项目订单发票报销预算谈判供应商渠道折扣佣金好处费红包优惠底价成本利润风险审批流程邮件文件资料名单电话地址身份证银行卡';
 
 const LATIN = ['ok', 'vip', 'crm', 'pdf', 'excel', 'wechat', 'q3', 'kpi', 'sku', 'po'];
-
-/** Small, fast, seedable PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Makes `count` chat texts; the same seed always gives the same texts. */
 export function* chineseChatTexts(count: number, seed = 42): Generator<string> {

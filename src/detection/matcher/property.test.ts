@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeText } from '../normalize/fold.js';
 import { TermMatcher } from './term-matcher.js';
+import { prng } from '../../../test/support/prng.js';
 
 /** Mulberry32: a small seeded PRNG so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONTENT = ['回', '扣', '返', '点', 'a', 'b', '1', '𠮷'];
 const NOISE = [' ', '*', '😀', '\u200b', '，', 'x'];
