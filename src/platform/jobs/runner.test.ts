@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { pino } from 'pino';
 import { closeTestPool, testPool } from '../../../test/support/db.js';
 import { JobRepository } from './queue.js';
@@ -10,6 +10,12 @@ afterAll(closeTestPool);
 
 /** Job names unique to one test, so tests sharing the database never claim each other's jobs. */
 const uniqueName = (label: string) => `test.${label}.${Math.random().toString(36).slice(2, 8)}`;
+
+/** Starts a runner and makes sure it stops when the test ends, passed or failed. */
+function startStopped(runner: JobRunner): void {
+  runner.start();
+  onTestFinished(() => runner.stop());
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -36,7 +42,7 @@ describe('job queue', () => {
       });
     }
     const jobs = await Promise.all(Array.from({ length: 60 }, (_, i) => repo.enqueue(name, { i })));
-    runners.forEach((r) => r.start());
+    runners.forEach((r) => startStopped(r));
     await waitFor(async () => (await repo.list({ name, status: 'succeeded', limit: 100 })).length === 60);
     await Promise.all(runners.map((r) => r.stop()));
     expect(jobs.every((job) => executions.get(job.id) === 1)).toBe(true);
@@ -56,8 +62,9 @@ describe('job queue', () => {
       },
     });
     const job = await repo.enqueue(name, {});
-    runner.start();
-    await waitFor(async () => (await repo.get(job.id))?.status === 'queued' && calls === 1);
+    startStopped(runner);
+    // Read the row after the handler ran: a row fetched before the claim would also say 'queued'.
+    await waitFor(async () => calls === 1 && (await repo.get(job.id))?.lastError === 'transient failure');
     const afterFailure = (await repo.get(job.id))!;
     expect(afterFailure.lastError).toBe('transient failure');
     expect(afterFailure.runAt.getTime()).toBeGreaterThan(Date.now() + 2000); // backed off, not hot-looping
@@ -75,7 +82,7 @@ describe('job queue', () => {
     const runner = new JobRunner(repo, logger, { concurrency: 1, pollIntervalMs: 20 });
     runner.define({ name, handler: async () => Promise.reject(new Error('permanent')) });
     const job = await repo.enqueue(name, {}, { maxAttempts: 1 });
-    runner.start();
+    startStopped(runner);
     await waitFor(async () => (await repo.get(job.id))?.status === 'failed');
     await runner.stop();
     expect((await repo.get(job.id))!.lastError).toBe('permanent');
