@@ -96,34 +96,57 @@ export function ingestCommand(): Command {
         const chosen = connectors.filter((c) => only === undefined || c.corp_id === only);
         if (chosen.length === 0) throw new Error('no enabled WeCom connector (vigil wecom connect)');
         const detection = new DetectionService(core.pool, new PolicyRegistry(core.pool));
+        const runCorp = async (connector: (typeof chosen)[number]) => {
+          const pipeline = await openPipeline(
+            core.pool,
+            core.archive,
+            core.crypto.keyring,
+            core.blobs,
+            connector,
+            detection,
+          );
+          const progress = createProgress(`corp ${connector.corp_id}`);
+          try {
+            const run = await pipeline.ingest.runOnce((p) =>
+              progress.update(p.archived, undefined, `pulled ${p.pulled}, cursor ${p.cursor}`),
+            );
+            const media = await pipeline.media.processDue(1000);
+            const r = run.result;
+            process.stdout.write(
+              `corp ${connector.corp_id}: pulled ${run.pulled}, archived ${r.archived}, duplicates ${r.duplicates}, ` +
+                `held ${r.held}, quarantined ${r.quarantined}, retrying ${r.retried}; media stored ${media.stored}, ` +
+                `expired ${media.expired}, failed ${media.failed}, retrying ${media.retrying}\n`,
+            );
+          } finally {
+            progress.stop();
+            await pipeline.close();
+          }
+        };
+        let failed = false;
         for (;;) {
           for (const connector of chosen) {
-            const pipeline = await openPipeline(
-              core.pool,
-              core.archive,
-              core.crypto.keyring,
-              core.blobs,
-              connector,
-              detection,
-            );
-            const progress = createProgress(`corp ${connector.corp_id}`);
-            try {
-              const run = await pipeline.ingest.runOnce((p) =>
-                progress.update(p.archived, undefined, `pulled ${p.pulled}, cursor ${p.cursor}`),
-              );
-              const media = await pipeline.media.processDue(1000);
-              progress.stop();
-              const r = run.result;
-              process.stdout.write(
-                `corp ${connector.corp_id}: pulled ${run.pulled}, archived ${r.archived}, duplicates ${r.duplicates}, ` +
-                  `held ${r.held}, quarantined ${r.quarantined}, retrying ${r.retried}; media stored ${media.stored}, ` +
-                  `expired ${media.expired}, failed ${media.failed}, retrying ${media.retrying}\n`,
-              );
-            } finally {
-              await pipeline.close();
+            // WeCom answers with network errors daily: try again shortly; nothing pulled is lost.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await runCorp(connector);
+                break;
+              } catch (err) {
+                process.stderr.write(
+                  `corp ${connector.corp_id}: ${(err as Error).message} (attempt ${attempt})\n`,
+                );
+                if (attempt >= 5) {
+                  failed = true;
+                  break;
+                }
+                await sleep(2000 * attempt);
+              }
             }
           }
-          if (o.once) return;
+          if (o.once) {
+            if (failed) throw new Error('some corps could not be brought up to date (see above)');
+            return;
+          }
+          failed = false;
           await sleep(Math.min(...chosen.map((c) => c.poll_interval_seconds)) * 1000);
         }
       }),
