@@ -276,12 +276,17 @@ export class SupervisedFinanceSdk implements FinanceSdk {
     return ready;
   }
 
-  private waitFor(child: ChildProcess, id: number, timeoutMs: number): Promise<unknown> {
+  /**
+   * Waits for the child's answer to request `id`. A hung native call cannot be cancelled: on
+   * timeout the child is killed, and the next call starts a new one.
+   */
+  private waitFor(child: ChildProcess, id: number, timeoutMs: number, op = 'start'): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        if (op !== 'start') this.emit({ type: 'timeout', op, timeoutMs });
         child.kill('SIGKILL');
-        reject(new FinanceSdkTimeoutError('start', timeoutMs));
+        reject(new FinanceSdkTimeoutError(op, timeoutMs));
       }, timeoutMs);
       this.pending.set(id, {
         child,
@@ -299,26 +304,7 @@ export class SupervisedFinanceSdk implements FinanceSdk {
 
   private call(child: ChildProcess, req: Request, timeoutMs: number): Promise<unknown> {
     const id = this.nextId++;
-    const p = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.emit({ type: 'timeout', op: req.op, timeoutMs });
-        // A hung native call cannot be cancelled: kill the child; the next call starts a new one.
-        child.kill('SIGKILL');
-        reject(new FinanceSdkTimeoutError(req.op, timeoutMs));
-      }, timeoutMs);
-      this.pending.set(id, {
-        child,
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
+    const p = this.waitFor(child, id, timeoutMs, req.op);
     if (!child.connected) {
       this.pending.get(id)?.reject(new ChildDied(child.signalCode, child.exitCode));
       this.pending.delete(id);
