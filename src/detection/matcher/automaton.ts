@@ -35,8 +35,16 @@ export interface CompiledAutomaton {
   maxRuns: number;
   /** 1 when every run has length 1 and every unit comes from a one-unit character: fast verify. */
   simple: Uint8Array;
-  /** Per pattern: the original character's code unit behind each unit (simple patterns only). */
-  origUnits: Int32Array[];
+  /**
+   * The same per-pattern facts the verifier needs first, flat: a million emits a second touching
+   * one small typed array each, instead of a separate array object per pattern, keeps them in cache.
+   * runCount[p] is the number of runs; a simple pattern's units and original code units sit at
+   * flatUnits/flatOrig[unitOffset[p] …].
+   */
+  runCount: Int32Array;
+  unitOffset: Int32Array;
+  flatUnits: Int32Array;
+  flatOrig: Int32Array;
 }
 
 /**
@@ -98,6 +106,16 @@ export function compileAutomaton(
     else classTable[u] = unitClass[f]!;
   }
   const da = buildDoubleArray(runClasses, next);
+  const unitOffset = new Int32Array(patterns.length + 1);
+  patterns.forEach((p, i) => (unitOffset[i + 1] = unitOffset[i]! + p.units.length));
+  const flatUnits = new Int32Array(unitOffset[patterns.length]!);
+  const flatOrig = new Int32Array(unitOffset[patterns.length]!).fill(-1);
+  patterns.forEach((p, i) => {
+    flatUnits.set(p.units, unitOffset[i]!);
+    p.orig.forEach((o, j) => {
+      if (o.length === 1 && j < p.units.length) flatOrig[unitOffset[i]! + j] = o.charCodeAt(0);
+    });
+  });
   return {
     da,
     classTable,
@@ -117,8 +135,9 @@ export function compileAutomaton(
           : 0,
       ),
     ),
-    origUnits: patterns.map((p) =>
-      Int32Array.from(p.orig.map((o) => (o.length === 1 ? o.charCodeAt(0) : -1))),
-    ),
+    runCount: Int32Array.from(runClasses, (c) => c.length),
+    unitOffset,
+    flatUnits,
+    flatOrig,
   };
 }

@@ -4,15 +4,18 @@
  * valid when check[t] === s. Root is state 0.
  */
 export interface DoubleArrayAutomaton {
-  base: Int32Array;
-  check: Int32Array;
+  /**
+   * base, check and the emit flag interleaved: trans[2s] = base[s] << 1 | emits(s), trans[2s + 1]
+   * = check[s]. A transition reads check[t], and the next one base[t] and the emit flag of t, all
+   * from one cache line; with separate arrays that was three lines per character, and the fused
+   * scan ran about 15 % slower on the bench (a 2.6 MB automaton with evasion forms on).
+   */
+  trans: Int32Array;
   fail: Int32Array;
   /** First pattern ending exactly at the state, or -1. */
   outFirst: Int32Array;
   /** Nearest state on the failure chain that has outFirst ≥ 0, or -1. */
   dictLink: Int32Array;
-  /** 1 when the state or its failure chain emits anything: the hot loop tests only this. */
-  emits: Uint8Array;
   /** Next pattern ending at the same state, or -1. */
   patternNext: Int32Array;
   stateCount: number;
@@ -189,13 +192,16 @@ export function buildDoubleArray(
       fail[t] = next === -1 ? 0 : next;
     }
   }
+  const trans = new Int32Array(2 * total);
+  for (let st = 0; st < total; st++) {
+    trans[2 * st] = (baseArr[st]! << 1) | emits[st]!;
+    trans[2 * st + 1] = checkArr[st]!;
+  }
   return {
-    base: baseArr,
-    check: checkArr,
+    trans,
     fail,
     outFirst,
     dictLink,
-    emits,
     patternNext,
     stateCount: firstChild.length,
   };

@@ -57,13 +57,14 @@ export const DEFAULT_LIMITS: ScanLimits = { maxGap: 8, maxCandidates: 10_000 };
  * emitted pattern can be verified against the original text without re-scanning.
  */
 export class Scanner {
-  private ringStart: Int32Array;
-  private ringLastEnd: Int32Array;
-  private ringCount: Int32Array;
-  private mask: number;
+  // Read and written by scanTwo (fused-scan.ts) too, which drives two scanners in one loop.
+  readonly ringStart: Int32Array;
+  readonly ringLastEnd: Int32Array;
+  readonly ringCount: Int32Array;
+  readonly mask: number;
   readonly candidates = new Candidates();
   truncated = false;
-  private text = '';
+  text = '';
   private readonly fold = foldTables().fold;
   private readonly foldMethod = foldTables().method;
 
@@ -72,8 +73,8 @@ export class Scanner {
    *   automaton only wants spans that are not plain character matches).
    */
   constructor(
-    private readonly ac: CompiledAutomaton,
-    private readonly limits: ScanLimits = DEFAULT_LIMITS,
+    readonly ac: CompiledAutomaton,
+    readonly limits: ScanLimits = DEFAULT_LIMITS,
     private readonly requiredMethods = 0,
   ) {
     let size = 16;
@@ -90,7 +91,7 @@ export class Scanner {
     this.truncated = false;
     this.text = text;
     const { classTable } = this.ac;
-    const { base, check, fail, emits } = this.ac.da;
+    const { trans, fail } = this.ac.da;
     const ringStart = this.ringStart;
     const ringLastEnd = this.ringLastEnd;
     const ringCount = this.ringCount;
@@ -153,15 +154,15 @@ export class Scanner {
           ringLastEnd[k & mask] = i + width;
           ringCount[k & mask] = 1;
           for (;;) {
-            const t = base[s]! + cls;
-            if (check[t] === s) {
+            const t = (trans[2 * s]! >> 1) + cls;
+            if (trans[2 * t + 1] === s) {
               s = t;
               break;
             }
             if (s === 0) break;
             s = fail[s]!;
           }
-          if (emits[s] === 1) this.emit(s, k);
+          if ((trans[2 * s]! & 1) === 1) this.emit(s, k);
         }
         i += width - 1;
         continue;
@@ -179,24 +180,39 @@ export class Scanner {
       ringLastEnd[m] = i + 1;
       ringCount[m] = 1;
       for (;;) {
-        const t = base[s]! + cls;
-        if (check[t] === s) {
+        const t = (trans[2 * s]! >> 1) + cls;
+        if (trans[2 * t + 1] === s) {
           s = t;
           break;
         }
         if (s === 0) break;
         s = fail[s]!;
       }
-      if (emits[s] === 1) this.emit(s, k);
+      if ((trans[2 * s]! & 1) === 1) this.emit(s, k);
     }
     this.text = '';
     return this.candidates;
   }
 
-  private emit(state: number, k: number): void {
+  /** Verifies every pattern the automaton state emits at stream position k. */
+  emit(state: number, k: number): void {
     const { outFirst, dictLink, patternNext } = this.ac.da;
     for (let st = outFirst[state]! >= 0 ? state : dictLink[state]!; st !== -1; st = dictLink[st]!) {
       for (let p = outFirst[st]!; p !== -1; p = patternNext[p]!) this.verify(p, k);
+    }
+  }
+
+  /**
+   * emit() for the homophone lane of a fused scan: skips pattern p when the character automaton is
+   * in state twin[p] at the same character. That state is the term's own spelling, so the last
+   * runs of the text are the term's exact characters; the verifier would find no homophone in
+   * them and drop the candidate (requiredMethods) anyway. This removes most of the homophone
+   * lane's verification work, as almost every homophone-lane match is the term itself.
+   */
+  emitExcept(state: number, k: number, twin: Int32Array, charState: number): void {
+    const { outFirst, dictLink, patternNext } = this.ac.da;
+    for (let st = outFirst[state]! >= 0 ? state : dictLink[state]!; st !== -1; st = dictLink[st]!) {
+      for (let p = outFirst[st]!; p !== -1; p = patternNext[p]!) if (twin[p] !== charState) this.verify(p, k);
     }
   }
 
@@ -212,17 +228,17 @@ export class Scanner {
 
   /** Checks run lengths against the pattern and finds the exact span; see the class comment. */
   private verify(p: number, k: number): void {
-    const classes = this.ac.runClasses[p]!;
-    const lens = this.ac.runLengths[p]!;
-    const m = classes.length;
+    const m = this.ac.runCount[p]!;
     const mask = this.mask;
     const text = this.text;
+    const a = k - m + 1;
+    if (m > 1 && this.ac.simple[p] === 1 && this.verifySimple(p, a, m, text)) return;
+    const classes = this.ac.runClasses[p]!;
+    const lens = this.ac.runLengths[p]!;
     if (m === 1) {
       this.verifySingleRun(p, this.ringStart[k & mask]!, classes[0]!, lens[0]!);
       return;
     }
-    const a = k - m + 1;
-    if (this.ac.simple[p] === 1 && this.verifySimple(p, a, k, m, text)) return;
     if (this.ringCount[a & mask]! < lens[0]!) return;
     for (let j = 1; j < m - 1; j++) if (this.ringCount[(a + j) & mask]! < lens[j]!) return;
     // First run: its last L1 characters, walking back from the run's end.
@@ -262,21 +278,22 @@ export class Scanner {
    * The common case without allocation: one character per run, no noise or repeats inside, every
    * character a single code unit. Returns false to fall back to the general path.
    */
-  private verifySimple(p: number, a: number, k: number, m: number, text: string): boolean {
+  private verifySimple(p: number, a: number, m: number, text: string): boolean {
     const mask = this.mask;
     const start = this.ringLastEnd[a & mask]! - 1;
     for (let j = 1; j < m; j++) if (this.ringStart[(a + j) & mask] !== start + j) return false;
     const fold = this.fold;
     if (fold[text.charCodeAt(start)]! <= FOLD_SLOW || fold[text.charCodeAt(start + m - 1)]! <= FOLD_SLOW)
       return false;
-    const orig = this.ac.origUnits[p]!;
-    const units = this.ac.units[p]!;
+    const orig = this.ac.flatOrig;
+    const units = this.ac.flatUnits;
+    const off = this.ac.unitOffset[p]!;
     let methods = 0;
     for (let j = 0; j < m; j++) {
       const u = text.charCodeAt(start + j);
-      const o = orig[j]!;
+      const o = orig[off + j]!;
       if (u === o) continue;
-      if (fold[u] !== units[j]) methods |= M_HOMOPHONE;
+      if (fold[u] !== units[off + j]) methods |= M_HOMOPHONE;
       else methods |= this.foldMethod[u]! || this.foldMethod[o]!;
     }
     this.push(p, start, start + m, methods);

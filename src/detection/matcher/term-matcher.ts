@@ -10,6 +10,8 @@ import {
 import { isHan, syllableOf } from '../normalize/pinyin.js';
 import type { MatchMethod } from '../types.js';
 import { compileAutomaton, type CompiledAutomaton, type PatternInput } from './automaton.js';
+import { pairClassTable, scanTwo, twinStates } from './fused-scan.js';
+import { mergeSorted, sortHits } from './hit-order.js';
 import { DEFAULT_LIMITS, Scanner, type Candidates, type ScanLimits } from './scanner.js';
 import {
   charVariants,
@@ -44,8 +46,16 @@ interface Owner {
   term: number; // index into terms, or -1 for an allow phrase
   allowId: number;
   implied: number;
+  /** M_* bits a hit may carry: the term's options, computed once instead of per hit. */
+  allowed: number;
   boundaryStart: boolean;
   boundaryEnd: boolean;
+}
+
+interface AllowSpan {
+  id: number;
+  start: number;
+  end: number;
 }
 
 /** Method names by bit, most evasive first: `method` reports the first one present. */
@@ -74,12 +84,14 @@ const METHOD_NAMES: readonly MatchMethod[][] = Array.from(
   (_, bits) => Object.freeze(methodNames(bits)) as MatchMethod[],
 );
 
-function allowedBits(o: TermOptions): number {
+function allowedBits(o: TermOptions, implied: number): number {
   return (
     (o.evasion ? M_EVASION : 0) |
     (o.pinyin ? M_PINYIN : 0) |
     (o.initials ? M_INITIALS : 0) |
-    (o.homophone ? M_HOMOPHONE : 0)
+    (o.homophone ? M_HOMOPHONE : 0) |
+    // Pinyin is typed with spaces between syllables; that is not an evasion of its own.
+    (implied & (M_PINYIN | M_INITIALS) ? M_NOISE | M_REPEAT : 0)
   );
 }
 
@@ -113,6 +125,10 @@ export class TermMatcher {
   private readonly sound?: CompiledAutomaton;
   private readonly soundOwners: Owner[][] = [];
   private readonly soundScanner?: Scanner;
+  /** Both automata's classes per code unit, for the fused scan. */
+  private readonly pairs?: Uint32Array;
+  /** Per homophone pattern: the character state of the term's own spelling (twinStates). */
+  private readonly twin?: Int32Array;
   private readonly allowIds = new Map<string, number>();
   /** Per term: allow-list ids that suppress it. */
   private readonly termAllow: Set<number>[];
@@ -142,6 +158,7 @@ export class TermMatcher {
       else if (owner.implied < owners[same]!.implied) owners[same] = owner;
     };
     const soundPatterns: PatternInput[] = [];
+    const soundTwins: number[] = [];
     this.termAllow = terms.map(() => new Set<number>());
     terms.forEach((t, ti) => {
       validateTerm(t.text);
@@ -152,6 +169,7 @@ export class TermMatcher {
           term: ti,
           allowId: -1,
           implied: v.implied,
+          allowed: allowedBits(t.options, v.implied),
           boundaryStart: v.boundaryStart,
           boundaryEnd: v.boundaryEnd,
         });
@@ -160,11 +178,13 @@ export class TermMatcher {
         const h = homophoneKeys(t.text);
         if (h) {
           soundPatterns.push({ ...h.input, keys: h.keys });
+          soundTwins.push(charIndex.get(h.input.units.join(',')) ?? -1);
           this.soundOwners.push([
             {
               term: ti,
               allowId: -1,
               implied: 0,
+              allowed: allowedBits(t.options, 0),
               boundaryStart: t.options.wordBoundary,
               boundaryEnd: t.options.wordBoundary,
             },
@@ -184,7 +204,14 @@ export class TermMatcher {
             homophone: false,
             wordBoundary: false,
           });
-          addChar(v!.input, { term: -1, allowId: id, implied: 0, boundaryStart: false, boundaryEnd: false });
+          addChar(v!.input, {
+            term: -1,
+            allowId: id,
+            implied: 0,
+            allowed: 0,
+            boundaryStart: false,
+            boundaryEnd: false,
+          });
         }
         this.termAllow[ti]!.add(id);
       }
@@ -194,6 +221,8 @@ export class TermMatcher {
     if (soundPatterns.length > 0) {
       this.sound = compileAutomaton(soundPatterns, soundKeyOfUnit);
       this.soundScanner = new Scanner(this.sound, this.limits, M_HOMOPHONE);
+      this.pairs = pairClassTable(this.chars, this.sound);
+      this.twin = twinStates(this.chars, this.sound, soundTwins);
     }
   }
 
@@ -204,63 +233,71 @@ export class TermMatcher {
 
   /** All term occurrences in `text`, overlapping ones included, sorted by start then end. */
   scan(text: string): TermHit[] {
-    const hits: TermHit[] = [];
-    const allowSpans: { id: number; start: number; end: number }[] = [];
-    const consider = (cands: Candidates, owners: Owner[][], homophone: boolean): void => {
-      for (let i = 0; i < cands.count; i++) {
-        const start = cands.start[i]!;
-        const end = cands.end[i]!;
-        const list = owners[cands.pattern[i]!]!;
-        for (let oi = 0; oi < list.length; oi++) {
-          const o = list[oi]!;
-          if (o.term < 0) {
-            allowSpans.push({ id: o.allowId, start, end });
-            continue;
-          }
-          const term = this.terms[o.term]!;
-          let bits = cands.methods[i]! | o.implied;
-          if (homophone) {
-            if (!(bits & M_HOMOPHONE)) continue; // identical characters: the character automaton has it
-          } else bits &= ~M_HOMOPHONE;
-          // Pinyin is typed with spaces between syllables; that is not an evasion of its own.
-          const allowed =
-            allowedBits(term.options) | (o.implied & (M_PINYIN | M_INITIALS) ? M_NOISE | M_REPEAT : 0);
-          if (bits & ~allowed) continue;
-          if (o.boundaryStart && isWordUnitAt(text, start - 1)) continue;
-          if (o.boundaryEnd && isWordUnitAt(text, end)) continue;
-          // Variants of one term never yield the same span (distinct patterns match distinct
-          // text, homophone hits differ from the characters), so no de-duplication is needed.
-          const methods = METHOD_NAMES[bits & 1023]!;
-          hits.push({
-            term: term.text,
-            termIndex: o.term,
-            groups: term.groups,
-            start,
-            end,
-            matched: text.slice(start, end),
-            method: methods[0]!,
-            methods,
-          });
-        }
-      }
-    };
-    consider(this.charScanner.scan(text), this.charOwners, false);
-    this.truncated = this.charScanner.truncated;
+    const allowSpans: AllowSpan[] = [];
+    let hits: TermHit[];
     if (this.soundScanner) {
-      consider(this.soundScanner.scan(text), this.soundOwners, true);
-      this.truncated ||= this.soundScanner.truncated;
+      scanTwo(this.charScanner, this.soundScanner, this.pairs!, this.twin!, text);
+      this.truncated = this.charScanner.truncated || this.soundScanner.truncated;
+      const chars = this.collect(text, this.charScanner.candidates, this.charOwners, false, allowSpans);
+      const sounds = this.collect(text, this.soundScanner.candidates, this.soundOwners, true, allowSpans);
+      hits = mergeSorted(sortHits(chars), sortHits(sounds));
+    } else {
+      this.charScanner.scan(text);
+      this.truncated = this.charScanner.truncated;
+      hits = sortHits(this.collect(text, this.charScanner.candidates, this.charOwners, false, allowSpans));
     }
-    const kept =
-      allowSpans.length === 0
-        ? hits
-        : hits.filter((hit) => {
-            const allow = this.termAllow[hit.termIndex]!;
-            return !(
-              allow.size > 0 &&
-              allowSpans.some((a) => allow.has(a.id) && a.start < hit.end && hit.start < a.end)
-            );
-          });
-    kept.sort((a, b) => a.start - b.start || a.end - b.end || a.termIndex - b.termIndex);
-    return kept;
+    if (allowSpans.length === 0) return hits;
+    return hits.filter((hit) => {
+      const allow = this.termAllow[hit.termIndex]!;
+      return !(
+        allow.size > 0 && allowSpans.some((a) => allow.has(a.id) && a.start < hit.end && hit.start < a.end)
+      );
+    });
+  }
+
+  /** Turns one automaton's candidates into hits (in emission order) and allow-phrase spans. */
+  private collect(
+    text: string,
+    cands: Candidates,
+    owners: Owner[][],
+    homophone: boolean,
+    allowSpans: AllowSpan[],
+  ): TermHit[] {
+    const hits: TermHit[] = [];
+    const { pattern, start: starts, end: ends, methods: candMethods } = cands;
+    for (let i = 0; i < cands.count; i++) {
+      const start = starts[i]!;
+      const end = ends[i]!;
+      const list = owners[pattern[i]!]!;
+      for (let oi = 0; oi < list.length; oi++) {
+        const o = list[oi]!;
+        if (o.term < 0) {
+          allowSpans.push({ id: o.allowId, start, end });
+          continue;
+        }
+        let bits = candMethods[i]! | o.implied;
+        if (homophone) {
+          if (!(bits & M_HOMOPHONE)) continue; // identical characters: the character automaton has it
+        } else bits &= ~M_HOMOPHONE;
+        if (bits & ~o.allowed) continue;
+        if (o.boundaryStart && isWordUnitAt(text, start - 1)) continue;
+        if (o.boundaryEnd && isWordUnitAt(text, end)) continue;
+        // Variants of one term never yield the same span (distinct patterns match distinct
+        // text, homophone hits differ from the characters), so no de-duplication is needed.
+        const term = this.terms[o.term]!;
+        const methods = METHOD_NAMES[bits & 1023]!;
+        hits.push({
+          term: term.text,
+          termIndex: o.term,
+          groups: term.groups,
+          start,
+          end,
+          matched: text.slice(start, end),
+          method: methods[0]!,
+          methods,
+        });
+      }
+    }
+    return hits;
   }
 }

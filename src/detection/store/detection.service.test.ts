@@ -233,6 +233,84 @@ describe('detection at ingest', () => {
     expect(rows[0]).toMatchObject({ rule_id: 'ing5.id-then-recall', related_msgids: ['p1'] });
   });
 
+  describe('conversation windows survive restarts and span workers', () => {
+    const windowDoc = (id: string) => ({
+      id,
+      name: '会话',
+      lexicons: [],
+      rules: [
+        {
+          id: `${id}.id-then-recall`,
+          name: '发身份证后撤回',
+          category: 'evidence_destruction',
+          severity: 'medium',
+          conversation: { messages: 5, minutes: 10, all: [{ pii: ['resident-id'] }, { action: 'recall' }] },
+        },
+      ],
+    });
+    const idCard = (msgid: string, minute: number) =>
+      textMessage(msgid, '身份证 11010519491231002X', at(minute));
+    const recall = (msgid: string, minute: number, of: string) =>
+      textMessage(msgid, '', at(minute), {
+        action: 'recall',
+        msgtype: 'revoke',
+        raw: JSON.stringify({
+          msgid,
+          action: 'recall',
+          from: 'zhangsan',
+          tolist: ['wmCustomer01'],
+          roomid: '',
+          msgtime: at(minute).getTime(),
+          msgtype: 'revoke',
+          revoke: { pre_msgid: of },
+        }),
+      });
+    /** Another ingest process (or this one after a restart): nothing shared in memory. */
+    const worker = (archive: ArchiveService, corpId: number) => {
+      const detection = new DetectionService(pool(), new PolicyRegistry(pool(), { checkIntervalMs: 0 }));
+      return (messages: MessageToArchive[]) =>
+        withTransaction(pool(), async (client) => {
+          const stored = await archive.storeBatch(corpId, messages, client);
+          return detection.detectArchived(client, corpId, messages, stored.duplicates);
+        });
+    };
+    const windowHits = async (corpId: number) =>
+      (
+        await pool().query(
+          `SELECT msgid, related_msgids FROM detection_hits WHERE corp_id = $1 AND rule_id LIKE '%.id-then-recall'
+           ORDER BY msgid`,
+          [corpId],
+        )
+      ).rows;
+
+    it('fires exactly once when the steps arrive in two ingest runs of two service instances', async () => {
+      const { corp, archive, ingest } = await setup([windowDoc('ing7')]);
+      await ingest([idCard('q1', 0)]);
+      const { rows: open } = await pool().query(
+        `SELECT rule_id, message_count::int AS n FROM detection_conversation_windows WHERE corp_id = $1`,
+        [corp.id],
+      );
+      expect(open).toEqual([{ rule_id: 'ing7.id-then-recall', n: 1 }]);
+      const restarted = worker(archive as ArchiveService, corp.id);
+      const r = await restarted([textMessage('q2', '好的', at(1)), recall('q3', 2, 'q1')]);
+      expect(r.hits).toBe(1);
+      // Ingested again by yet another instance (the batch retried): no second hit.
+      await worker(archive as ArchiveService, corp.id)([recall('q3', 2, 'q1')]);
+      // Past the 10 minutes: the window no longer holds q1.
+      await ingest([recall('q4', 30, 'q1')]);
+      expect(await windowHits(corp.id)).toEqual([{ msgid: 'q3', related_msgids: ['q1'] }]);
+    });
+
+    it('fires exactly once when two workers ingest the two steps concurrently', async () => {
+      const { corp, archive, ingest } = await setup([windowDoc('ing8')]);
+      const other = worker(archive as ArchiveService, corp.id);
+      await Promise.all([ingest([idCard('k1', 0)]), other([recall('k2', 1, 'k1')])]);
+      const hits = await windowHits(corp.id);
+      expect(hits).toHaveLength(1);
+      expect(hits[0].related_msgids).toHaveLength(1);
+    });
+  });
+
   it('rescans a period idempotently', async () => {
     const { corp, archive, detection, policies } = await setup([]);
     await archive.storeBatch(

@@ -2,7 +2,9 @@ import type { ArchiveService } from '../../archive/archive.service.js';
 import type { MessageToArchive } from '../../archive/types.js';
 import { withTransaction, type Pool, type PoolClient, type Queryable } from '../../platform/db/pool.js';
 import type { Logger } from '../../platform/logging/logger.js';
+import { ConversationWindows } from '../conversation-window.js';
 import { Engine } from '../engine.js';
+import type { CompiledRule } from '../rules/nodes.js';
 import { SEVERITIES, type CanonicalMessage, type Hit, type Severity } from '../types.js';
 import { fromWecomMessage } from '../wecom-message.js';
 import {
@@ -14,6 +16,7 @@ import {
   type StoredHit,
 } from './findings.repository.js';
 import type { PolicyRegistry, PolicySource } from './registry.js';
+import { WindowsRepository } from './windows.repository.js';
 
 /**
  * One newly archived message, as detection at ingest needs it. `messageId` and `conversationId`
@@ -74,11 +77,10 @@ interface Pending {
  * grouped into findings per conversation and category within a window, extending an open finding
  * of an earlier batch when the window still holds.
  *
- * Conversation-level rules at ingest use the per-corp ConversationTracker of the registry's
- * engine: state lives in this process, so a restart (or a policy change, which swaps the engine's
- * set) starts fresh windows, and with several ingest processes for one corp a window only spans
- * the messages one process saw. Reloading recent messages from the database would mean
- * decrypting them on every batch; a rescan of the period recovers any rule missed that way.
+ * Conversation-level rules at ingest keep their windows in `detection_conversation_windows`,
+ * read and written in the ingest transaction under the corp's detection lock (ConversationWindows):
+ * a restart or another worker continues a window, and a rolled-back batch rolls its window
+ * changes back with it. Rescans and back-tests run an Engine of their own (in-memory tracker).
  */
 export class DetectionService {
   private readonly opts: DetectionOptions;
@@ -108,20 +110,22 @@ export class DetectionService {
     if (policy.rules.length === 0) return result;
     const canonical = await this.toCanonical(client, corpId, messages, result);
     const setOf = new Map(policy.rules.map((r) => [r.id, r.policySetId]));
+    const sourceOf = (ruleId: string): PolicySource | undefined =>
+      active.sources.get(setOf.get(ruleId) ?? '');
+    const windows = await this.openWindows(client, corpId, policy.conversationRules, canonical, sourceOf);
     const located: LocatedHit[] = [];
     for (const { message, source } of canonical) {
-      // A message fed once already (a retried batch) only gets message-level rules again.
-      const hits = this.registry.markSeen(corpId, message.msgid)
-        ? active.engine.process(message)
-        : active.engine.scanMessage(message);
+      const { hits, steps } = policy.evaluateMessage(message);
+      if (windows) hits.push(...windows.push(message, steps));
       for (const hit of hits)
         located.push({
           hit,
           messageId: source.messageId,
           msgTime: source.msgTime,
-          source: active.sources.get(setOf.get(hit.ruleId) ?? ''),
+          source: sourceOf(hit.ruleId),
         });
     }
+    if (windows) await this.closeWindows(client, corpId, windows, canonical);
     await this.persist(client, corpId, located, result);
     return result;
   }
@@ -236,6 +240,48 @@ export class DetectionService {
     const repo = new FindingsRepository(this.pool);
     const finding = await repo.getFinding(corpId, id);
     return finding && { ...finding, hits: await repo.hits(corpId, { findingId: id }) };
+  }
+
+  /**
+   * Loads the stored windows of the batch's conversations for the conversation rules, under the
+   * corp's detection lock: a worker ingesting the same corp waits for this transaction, then sees
+   * the windows it wrote. Undefined when the policy has no conversation rules.
+   */
+  private async openWindows(
+    client: Queryable,
+    corpId: number,
+    rules: readonly CompiledRule[],
+    canonical: ReadonlyArray<{ message: CanonicalMessage }>,
+    sourceOf: (ruleId: string) => PolicySource | undefined,
+  ): Promise<ConversationWindows | undefined> {
+    if (rules.length === 0 || canonical.length === 0) return undefined;
+    await new FindingsRepository(client).lockCorp(corpId);
+    const conversations = [...new Set(canonical.map((c) => c.message.conversationId))];
+    const stored = await new WindowsRepository(client).load(
+      corpId,
+      conversations,
+      rules.map((r) => r.id),
+    );
+    return new ConversationWindows(rules, stored, (rule) => {
+      const source = sourceOf(rule.id);
+      return source ? `${source.policyId}:${source.version}` : '';
+    });
+  }
+
+  /** Stores the windows the batch changed and drops those that can no longer complete. */
+  private async closeWindows(
+    client: Queryable,
+    corpId: number,
+    windows: ConversationWindows,
+    canonical: ReadonlyArray<{ message: CanonicalMessage }>,
+  ): Promise<void> {
+    const repo = new WindowsRepository(client);
+    await repo.remove(corpId, windows.closed());
+    await repo.save(
+      corpId,
+      windows.dirty().map((state) => ({ state, expiresAt: windows.expiresAt(state) })),
+    );
+    await repo.purgeExpired(corpId, new Date(Math.max(...canonical.map((c) => c.message.time))));
   }
 
   /** WeCom JSON → canonical form, with the archive's conversation id and the sender's org facts. */

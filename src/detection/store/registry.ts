@@ -28,8 +28,6 @@ interface Entry {
   active: ActivePolicies;
   checkedAt: number;
   refreshing?: Promise<ActivePolicies>;
-  /** msgids this engine has fed to its conversation tracker (bounded), so a retried batch is not counted twice. */
-  seen: Set<string>;
 }
 
 export interface RegistryOptions {
@@ -37,10 +35,8 @@ export interface RegistryOptions {
   checkIntervalMs: number;
   /** Corps kept compiled in memory; the least recently used is dropped first. */
   maxCorps: number;
-  /** Conversation state bounds per corp. */
+  /** Conversation state bounds per corp (Engine.process callers; ingest keeps windows in the database). */
   tracker: Partial<TrackerOptions>;
-  /** Remembered msgids per corp for replay protection. */
-  maxSeen: number;
   logger?: Logger;
   now: () => number;
 }
@@ -66,7 +62,6 @@ export class PolicyRegistry {
       checkIntervalMs: 5_000,
       maxCorps: 200,
       tracker: { maxConversations: 20_000, maxEntriesPerConversation: 200 },
-      maxSeen: 50_000,
       now: Date.now,
       ...options,
     };
@@ -85,7 +80,6 @@ export class PolicyRegistry {
     const created: Entry = {
       active: { corpId, stamp: '', engine: new Engine(compilePolicySet([])), sources: EMPTY_SOURCES },
       checkedAt: 0,
-      seen: new Set(),
     };
     this.entries.set(corpId, created);
     if (this.entries.size > this.opts.maxCorps) this.entries.delete(this.entries.keys().next().value!);
@@ -115,19 +109,6 @@ export class PolicyRegistry {
     };
   }
 
-  /**
-   * Records that `msgid` was fed to the corp's conversation tracker; false when it already was
-   * (a retried batch), in which case the caller scans message rules only.
-   */
-  markSeen(corpId: number, msgid: string): boolean {
-    const entry = this.entries.get(corpId);
-    if (!entry) return true;
-    if (entry.seen.has(msgid)) return false;
-    entry.seen.add(msgid);
-    if (entry.seen.size > this.opts.maxSeen) entry.seen.delete(entry.seen.values().next().value!);
-    return true;
-  }
-
   private async refresh(corpId: number, entry: Entry): Promise<ActivePolicies> {
     const stamp = await new PolicyRepository(this.pool).stamp(corpId);
     entry.checkedAt = this.opts.now();
@@ -136,7 +117,6 @@ export class PolicyRegistry {
       const next = await this.compile(corpId);
       const engine = entry.active.engine;
       engine.swap(next.policy);
-      entry.seen = new Set(); // the swap started fresh conversation windows
       entry.active = { corpId, stamp: next.stamp, engine, sources: next.sources };
       this.opts.logger?.info(
         { corpId, policies: [...next.sources.keys()], rules: next.policy.rules.length },
