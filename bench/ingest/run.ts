@@ -3,43 +3,49 @@
  * stand-in library in the supervised child → RSA → DecryptData → normalize → encrypt → index →
  * store), against the ceiling set by one RSA-2048 private-key operation per message, measured in
  * the same run on one core and on two worker threads. Also prints the peak RSS of this process
- * and of the finance SDK child (flat memory: compare 100,000 with 1,000,000 messages).
+ * and of the finance SDK child (flat memory: compare 100,000 with 1,000,000 messages), and the CPU
+ * each party spends per message (see cpu.ts).
  *
- *   npx tsx bench/ingest/run.ts [--messages 100000] [--ceiling-ops 4000] [--keep]
+ *   npx tsx bench/ingest/run.ts [--messages 100000] [--ceiling-ops 4000] [--detection] [--keep]
+ *
+ * --detection screens at ingest with every bundled policy template enabled (what a corp running
+ * all templates pays); without it no policy is enabled and detection costs one lookup per batch.
  *
  * Uses BENCH_DATABASE_URL or TEST_DATABASE_URL (server URL) or an embedded PostgreSQL under
  * .tmp/bench-postgres; each run creates a database of its own and drops it afterwards (--keep
- * keeps it). The emulator runs in this process, so its CPU (RSA public encryption and AES of
- * every envelope) is counted against the pipeline: on the real service that work is WeCom's.
+ * keeps it). The emulator runs in this process, so its CPU (generating, RSA public encryption and
+ * AES of every envelope) is counted against the pipeline: on the real service that work is WeCom's.
+ * The wall-clock ratio depends on what else the machine runs during the run and during the
+ * ceiling; the CPU projection does not.
  */
-import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { ArchiveService } from '../../src/archive/archive.service.js';
 import { PgDekStore } from '../../src/crypto/dek.repository.js';
 import { EnvelopeService } from '../../src/crypto/envelope.js';
 import { openOrCreateLocalKeyring } from '../../src/crypto/keyring/local.js';
 import { SecretNames } from '../../src/crypto/keyring/types.js';
-import { rsaPkcs1v15Decrypt } from '../../src/crypto/rsa.js';
+import { DetectionService, PolicyRegistry, PolicyService } from '../../src/detection/store/index.js';
 import { OrgRepository } from '../../src/org/org.repository.js';
 import { startEmbeddedPostgres } from '../../src/platform/db/embedded.js';
 import { migrate } from '../../src/platform/db/migrations.js';
-import { createPool } from '../../src/platform/db/pool.js';
+import { createPool, type Pool } from '../../src/platform/db/pool.js';
 import { IngestService } from '../../src/wecom/connector/ingest.service.js';
-import { createEmulator } from '../../src/wecom/emulator/index.js';
-import { encryptRandomKey } from '../../src/wecom/emulator/emulator-crypto.js';
+import { createEmulator, type EmulatedCorp } from '../../src/wecom/emulator/index.js';
 import { ensureStandinLibrary } from '../../src/wecom/sdk/build-standin.js';
 import { SupervisedFinanceSdk } from '../../src/wecom/sdk/supervised-sdk.js';
 import { databaseUrlFor } from '../../test/support/urls.js';
+import { ceilingOneCore, ceilingThreads, ciphertextsFor } from './ceiling.js';
+import { BackendCpu, ownThreads, processSeconds } from './cpu.js';
 
 const { values: args } = parseArgs({
   options: {
     messages: { type: 'string', default: '100000' },
     'ceiling-ops': { type: 'string', default: '4000' },
+    detection: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -60,39 +66,20 @@ function procRss(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
-/** Times `ciphertexts` RSA decryptions on this thread (ms). */
-function ceilingOneCore(pem: string, ciphertexts: Uint8Array[]): number {
-  const key = createPrivateKey(pem); // parsed once: a PEM per call would measure the parser
-  const start = process.hrtime.bigint();
-  for (const c of ciphertexts) rsaPkcs1v15Decrypt(key, c);
-  return Number(process.hrtime.bigint() - start) / 1e6;
+/** Main-thread CPU seconds per message the emulator spends serving an envelope (WeCom's work). */
+function emulatorSecondsPerMessage(corp: EmulatedCorp, sample: number): number {
+  const start = ownThreads().main;
+  for (let i = 0; i < sample; i++) corp.chatDataItem(i);
+  return (ownThreads().main - start) / sample;
 }
 
-/** Times the same decryptions split over `threads` worker threads (wall ms). */
-async function ceilingThreads(pem: string, ciphertexts: Uint8Array[], threads: number): Promise<number> {
-  const per = Math.ceil(ciphertexts.length / threads);
-  // Worker threads do not inherit tsx's loader on Node 20: register it, then load the TypeScript.
-  const code = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => {
-    m.register();
-    return import(${JSON.stringify(new URL('./ceiling-worker.ts', import.meta.url).href)});
-  });`;
-  const workers = Array.from(
-    { length: threads },
-    (_, i) =>
-      new Worker(code, {
-        eval: true,
-        workerData: { pem, ciphertexts: ciphertexts.slice(i * per, (i + 1) * per) },
-      }),
-  );
-  const next = (w: Worker) => new Promise<unknown>((r, j) => w.once('message', r).once('error', j));
-  await Promise.all(workers.map(next)); // loaded and warmed up: start-up is not measured
-  const start = process.hrtime.bigint();
-  const done = Promise.all(workers.map(next));
-  for (const w of workers) w.postMessage('go');
-  await done;
-  const wall = Number(process.hrtime.bigint() - start) / 1e6;
-  await Promise.all(workers.map((w) => w.terminate()));
-  return wall;
+/** Enables every bundled policy template for the corp: detection at ingest at its most expensive. */
+async function enableAllTemplates(pool: Pool, corpId: number): Promise<DetectionService> {
+  const registry = new PolicyRegistry(pool);
+  const policies = new PolicyService(pool, { onChange: (c) => registry.invalidate(c) });
+  const { installed } = await policies.installTemplates(corpId);
+  for (const policy of installed) await policies.setEnabled(policy.id, true);
+  return new DetectionService(pool, registry);
 }
 
 async function main(): Promise<void> {
@@ -113,6 +100,7 @@ async function main(): Promise<void> {
     corps: [{ corpId: WECOM_CORP, messageCount: TOTAL, days: 5 }],
   });
   let sdk: SupervisedFinanceSdk | undefined;
+  let monitor: pg.Client | undefined;
   try {
     await migrate(pool);
     const keyring = await openOrCreateLocalKeyring({ path: join(keyDir, 'keyring.json') });
@@ -125,6 +113,7 @@ async function main(): Promise<void> {
     const emulated = emulator.corp(WECOM_CORP);
     const pem = emulated.generatedPrivateKey(1)!;
     await keyring.putSecret(SecretNames.wecomRsa(String(corp.id), 1), Buffer.from(pem));
+    const detection = args.detection ? await enableAllTemplates(pool, corp.id) : undefined;
 
     let childPid: number | undefined;
     let childPeak = 0;
@@ -136,13 +125,28 @@ async function main(): Promise<void> {
       },
     });
     await sdk.init(WECOM_CORP, emulated.secrets.archive);
-    const ingest = new IngestService(pool, archive, keyring, corp.id, sdk);
+    const ingest = new IngestService(pool, archive, keyring, corp.id, sdk, { detection });
 
+    // The two-thread ceiling before and after the run: the machine's other load changes in
+    // between, and the ratio is taken against their mean.
+    const ciphertexts = ciphertextsFor(pem, CEILING_OPS);
+    const threads = Math.min(2, availableParallelism());
+    const twoCoreBeforeMs = await ceilingThreads(pem, ciphertexts, threads);
+
+    monitor = new pg.Client({ connectionString: databaseUrlFor(serverUrl, dbName) });
+    await monitor.connect();
+    const backends = new BackendCpu(monitor, dbName);
+    await backends.sample();
+    backends.reset();
+    let sampling: Promise<void> | undefined;
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       childPeak = Math.max(childPeak, procRss(childPid, 'VmRSS'));
+      sampling ??= backends.sample().finally(() => (sampling = undefined));
     }, 200);
+    const threads0 = ownThreads();
+    const child0 = processSeconds(childPid);
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     let lastReport = Date.now();
@@ -155,43 +159,70 @@ async function main(): Promise<void> {
     });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
+    const threads1 = ownThreads();
+    const childCpu = processSeconds(childPid) - child0;
     clearInterval(sampler);
+    await sampling;
+    await backends.sample();
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     childPeak = Math.max(childPeak, procRss(childPid, 'VmHWM'));
     if (run.result.archived !== TOTAL)
       throw new Error(`archived ${run.result.archived} of ${TOTAL}: ${JSON.stringify(run.result)}`);
     const rate = TOTAL / seconds;
+    const emulatorCpu = emulatorSecondsPerMessage(emulated, Math.min(TOTAL, 3000));
 
     // The ceiling: one RSA-2048 private-key operation per message, on one core and on two.
-    const publicKey = createPublicKey(pem);
-    const ciphertexts = Array.from({ length: CEILING_OPS }, () =>
-      Buffer.from(encryptRandomKey(publicKey, randomBytes(16).toString('hex')), 'base64'),
-    );
-    ceilingOneCore(pem, ciphertexts.slice(0, 200)); // warm-up
-    const oneCoreMs = ceilingOneCore(pem, ciphertexts);
-    const threads = Math.min(2, availableParallelism());
-    const twoCoreMs = await ceilingThreads(pem, ciphertexts, threads);
-    const oneCore = CEILING_OPS / (oneCoreMs / 1000);
-    const twoCore = CEILING_OPS / (twoCoreMs / 1000);
+    const oneCore = ceilingOneCore(pem, ciphertexts);
+    const twoCoreAfterMs = await ceilingThreads(pem, ciphertexts, threads);
+    const oneCoreRate = CEILING_OPS / (oneCore.wallMs / 1000);
+    const twoCoreBefore = CEILING_OPS / (twoCoreBeforeMs / 1000);
+    const twoCoreAfter = CEILING_OPS / (twoCoreAfterMs / 1000);
+    const twoCoreRate = (twoCoreBefore + twoCoreAfter) / 2;
+    const rsaCpu = oneCore.cpuSeconds / CEILING_OPS;
 
-    const pad = (s: string) => s.padEnd(52);
+    const parts = {
+      main: (threads1.main - threads0.main) / TOTAL,
+      others: (threads1.others - threads0.others) / TOTAL,
+      child: childCpu / TOTAL,
+      backends: backends.seconds() / TOTAL,
+    };
+    const allCpu = parts.main + parts.others + parts.child + parts.backends;
+    const us = (s: number) => `${(s * 1e6).toFixed(0)} µs/msg`;
+    const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+    const pad = (s: string) => s.padEnd(56);
+    const line = (label: string, value: string) => console.log(`${pad(label)}${value}`);
     console.log(
-      `\ningest benchmark: ${TOTAL.toLocaleString('en')} messages, ${availableParallelism()} cores`,
+      `\ningest benchmark: ${TOTAL.toLocaleString('en')} messages, ${availableParallelism()} cores` +
+        (detection ? ', detection at ingest with all templates' : ''),
     );
-    console.log(`${pad('end to end (pull → … → store)')}${rate.toFixed(0)} msg/s (${seconds.toFixed(1)} s)`);
-    console.log(
-      `${pad('  this process CPU (user + system)')}${((cpu.user + cpu.system) / 1e6).toFixed(1)} s ` +
-        `(${(((cpu.user + cpu.system) / 1e6 / seconds) * 100).toFixed(0)}% of one core)`,
+    line('end to end (pull → … → store)', `${rate.toFixed(0)} msg/s (${seconds.toFixed(1)} s)`);
+    line(
+      '  this process CPU (user + system)',
+      `${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (${pct((cpu.user + cpu.system) / 1e6 / seconds)} of one core)`,
     );
-    console.log(`${pad('RSA-2048 ceiling, one core')}${oneCore.toFixed(0)} ops/s`);
-    console.log(`${pad(`RSA-2048 ceiling, ${threads} worker threads`)}${twoCore.toFixed(0)} ops/s`);
-    console.log(`${pad('end to end / one-core ceiling')}${((rate / oneCore) * 100).toFixed(0)}%`);
-    console.log(
-      `${pad(`end to end / ${threads}-thread ceiling (target ≥ 70%)`)}${((rate / twoCore) * 100).toFixed(0)}%`,
+    line('  CPU: main thread (pipeline + emulator)', us(parts.main));
+    line('    of which the emulator serving envelopes (WeCom)', us(emulatorCpu));
+    line('  CPU: other threads (RSA workers, GC, libuv)', us(parts.others));
+    line('  CPU: finance SDK child (DecryptData, IPC)', us(parts.child));
+    line('  CPU: PostgreSQL backends', us(parts.backends));
+    line('  CPU: all of the above', us(allCpu));
+    line(
+      'RSA-2048 ceiling, one core',
+      `${oneCoreRate.toFixed(0)} ops/s (${us(rsaCpu).replace('/msg', '/op')} CPU)`,
     );
-    console.log(`${pad('peak RSS, this process (pipeline + emulator)')}${mb(peakRss)}`);
-    console.log(`${pad('peak RSS, finance SDK child')}${mb(childPeak)}`);
+    line(
+      `RSA-2048 ceiling, ${threads} worker threads`,
+      `${twoCoreRate.toFixed(0)} ops/s (${twoCoreBefore.toFixed(0)} before the run, ${twoCoreAfter.toFixed(0)} after)`,
+    );
+    line('end to end / one-core ceiling', pct(rate / oneCoreRate));
+    line(`end to end / ${threads}-thread ceiling (target ≥ 70%)`, pct(rate / twoCoreRate));
+    // CPU-bound on otherwise idle cores, throughput is cores / CPU per message for both.
+    line('projection on idle cores: RSA CPU / all CPU per message', pct(rsaCpu / allCpu));
+    line('  the same without the emulator (WeCom’s work)', pct(rsaCpu / (allCpu - emulatorCpu)));
+    line('peak RSS, this process (pipeline + emulator)', mb(peakRss));
+    line('peak RSS, finance SDK child', mb(childPeak));
   } finally {
+    await monitor?.end();
     await sdk?.close();
     await emulator.stop();
     await pool.end();

@@ -1,4 +1,14 @@
 import type { Queryable } from '../platform/db/pool.js';
+import { SqlParams, type SqlCondition } from '../platform/db/sql-params.js';
+import {
+  arrayLiteral,
+  boolArray,
+  bytesArray,
+  int8Array,
+  PG_OID,
+  textArray,
+  timestamptzArray,
+} from './pg-binary.js';
 import type {
   ConversationKind,
   Direction,
@@ -31,7 +41,8 @@ export interface NewMessageRow {
   id: string;
   conversationId: string;
   content: Buffer;
-  search: string | null;
+  /** The blind index as a binary tsvector (BlindIndex#indexTextBinary). */
+  search: Buffer | null;
   searchLossy: boolean;
 }
 
@@ -44,6 +55,16 @@ export interface SearchFilters {
   conversationId?: string;
   msgtypes?: string[];
   hasAttachment?: boolean;
+}
+
+export interface AttachmentRow {
+  id: string;
+  path: string;
+  kind: string;
+  status: 'pending' | 'stored' | 'failed' | 'expired';
+  blob_address: string | null;
+  detected_type: string | null;
+  stored_size: string | null;
 }
 
 export interface SearchCursor {
@@ -75,7 +96,7 @@ export class ArchiveRepository {
        FROM unnest($2::text[], $3::timestamptz[]) AS k(msgid, msg_time)
        ON CONFLICT (corp_id, msgid) DO NOTHING
        RETURNING msgid, message_id::text`,
-      [corpId, messages.map((m) => m.msgid), messages.map((m) => m.msgTime)],
+      [corpId, textArray(messages.map((m) => m.msgid)), timestamptzArray(messages.map((m) => m.msgTime))],
     );
     return new Map(rows.map((r) => [r.msgid, r.message_id]));
   }
@@ -97,7 +118,8 @@ export class ArchiveRepository {
         if (c.at > known.last) known.last = c.at;
       }
     }
-    const conversations = [...byKey.values()];
+    // In key order, so concurrent batches lock existing rows in the same order (no deadlock).
+    const conversations = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const { rows } = await this.db.query<{ conversation_key: string; id: string }>(
       `INSERT INTO conversations (corp_id, kind, conversation_key, room_id, first_message_at, last_message_at)
        SELECT $1, c.kind, c.key, c.room_id, c.first_at, c.last_at
@@ -109,11 +131,11 @@ export class ArchiveRepository {
        RETURNING conversation_key, id::text`,
       [
         corpId,
-        conversations.map((c) => c.kind),
-        conversations.map((c) => c.key),
-        conversations.map((c) => c.roomId),
-        conversations.map((c) => c.first),
-        conversations.map((c) => c.last),
+        textArray(conversations.map((c) => c.kind)),
+        textArray(conversations.map((c) => c.key)),
+        textArray(conversations.map((c) => c.roomId)),
+        timestamptzArray(conversations.map((c) => c.first)),
+        timestamptzArray(conversations.map((c) => c.last)),
       ],
     );
     return new Map(rows.map((r) => [r.conversation_key, r.id]));
@@ -123,49 +145,67 @@ export class ArchiveRepository {
     corpId: number,
     members: Array<{ conversationId: string; id: string; kind: ParticipantKind }>,
   ): Promise<void> {
-    if (members.length === 0) return;
+    // A batch repeats the same members many times (every message of a conversation): send each
+    // pair once, in key order so concurrent batches take their locks in the same order.
+    const unique = new Map<string, { conversationId: string; id: string; kind: ParticipantKind }>();
+    for (const m of members) {
+      const key = `${m.conversationId.padStart(20, '0')}\u0000${m.id}`;
+      if (!unique.has(key)) unique.set(key, m);
+    }
+    if (unique.size === 0) return;
+    const rows = [...unique.keys()].sort().map((k) => unique.get(k)!);
     await this.db.query(
       `INSERT INTO conversation_members (corp_id, conversation_id, member_id, member_kind)
        SELECT $1, m.conversation_id, m.member_id, m.kind
        FROM unnest($2::bigint[], $3::text[], $4::text[]) AS m(conversation_id, member_id, kind)
        ON CONFLICT DO NOTHING`,
-      [corpId, members.map((m) => m.conversationId), members.map((m) => m.id), members.map((m) => m.kind)],
+      [
+        corpId,
+        int8Array(rows.map((m) => m.conversationId)),
+        textArray(rows.map((m) => m.id)),
+        textArray(rows.map((m) => m.kind)),
+      ],
     );
   }
 
   async insertMessages(corpId: number, rows: NewMessageRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <T>(f: (r: NewMessageRow) => T) => rows.map(f);
+    // Binary array parameters (pg-binary.ts): the blind index arrives as binary tsvectors, the
+    // content as raw bytea; seq travels as text and flags as array literals, cast per row.
     await this.db.query(
       `INSERT INTO messages (corp_id, id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind,
          direction, has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)
-       SELECT $1, r.id, r.msg_time, r.msgid, r.seq, r.conversation_id, r.action, r.msgtype, r.sender_id, r.sender_kind,
-         r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search::tsvector, r.search_lossy,
-         coalesce((SELECT array_agg(f) FROM jsonb_array_elements_text(r.flags) AS f), '{}')
-       FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::numeric[], $6::bigint[], $7::text[], $8::text[],
-         $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::bytea[], $16::text[],
-         $17::boolean[], $18::jsonb[])
+       SELECT $1, r.id, r.msg_time, r.msgid, r.seq::numeric, r.conversation_id, r.action, r.msgtype, r.sender_id,
+         r.sender_kind, r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search,
+         r.search_lossy, r.flags::text[]
+       FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+         $9::text[], $10::text[], $11::text[], $12::boolean[], $13::text[], $14::text[], $15::bytea[], $16::tsvector[],
+         $17::boolean[], $18::text[])
          AS r(id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind, direction,
               has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)`,
       [
         corpId,
-        col((r) => r.id),
-        col((r) => r.message.msgTime),
-        col((r) => r.message.msgid),
-        col((r) => r.message.seq),
-        col((r) => r.conversationId),
-        col((r) => r.message.action),
-        col((r) => r.message.msgtype),
-        col((r) => r.message.senderId),
-        col((r) => r.message.senderKind),
-        col((r) => r.message.direction),
-        col((r) => r.message.hasAttachment),
-        col((r) => r.message.recalledMsgid),
-        col((r) => r.message.retentionClass ?? 'standard'),
-        col((r) => r.content),
-        col((r) => r.search),
-        col((r) => r.searchLossy),
-        col((r) => JSON.stringify(r.message.flags ?? [])),
+        int8Array(col((r) => r.id)),
+        timestamptzArray(col((r) => r.message.msgTime)),
+        textArray(col((r) => r.message.msgid)),
+        textArray(col((r) => r.message.seq)),
+        int8Array(col((r) => r.conversationId)),
+        textArray(col((r) => r.message.action)),
+        textArray(col((r) => r.message.msgtype)),
+        textArray(col((r) => r.message.senderId)),
+        textArray(col((r) => r.message.senderKind)),
+        textArray(col((r) => r.message.direction)),
+        boolArray(col((r) => r.message.hasAttachment)),
+        textArray(col((r) => r.message.recalledMsgid)),
+        textArray(col((r) => r.message.retentionClass ?? 'standard')),
+        bytesArray(col((r) => r.content)),
+        bytesArray(
+          col((r) => r.search),
+          PG_OID.tsvector,
+        ),
+        boolArray(col((r) => r.searchLossy)),
+        textArray(col((r) => arrayLiteral(r.message.flags ?? []))),
       ],
     );
   }
@@ -183,26 +223,42 @@ export class ArchiveRepository {
        ON CONFLICT (corp_id, msgid, path) DO NOTHING`,
       [
         corpId,
-        rows.map((r) => r.messageId),
-        rows.map((r) => r.msgTime),
-        rows.map((r) => r.msgid),
-        rows.map((r) => r.media.path),
-        rows.map((r) => r.media.kind),
-        rows.map((r) => r.media.sdkfileid),
-        rows.map((r) => r.media.md5),
-        rows.map((r) => r.media.size),
+        int8Array(rows.map((r) => r.messageId)),
+        timestamptzArray(rows.map((r) => r.msgTime)),
+        textArray(rows.map((r) => r.msgid)),
+        textArray(rows.map((r) => r.media.path)),
+        textArray(rows.map((r) => r.media.kind)),
+        textArray(rows.map((r) => r.media.sdkfileid)),
+        textArray(rows.map((r) => r.media.md5)),
+        int8Array(rows.map((r) => r.media.size)),
       ],
     );
   }
 
-  async findByMsgid(corpId: number, msgid: string): Promise<MessageRow | undefined> {
-    const { rows } = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM message_keys k
+  /** A message by msgid; with `scope`, `visible` says whether the scope lets the viewer see it. */
+  async findByMsgid(
+    corpId: number,
+    msgid: string,
+    scope?: SqlCondition,
+  ): Promise<(MessageRow & { visible: boolean }) | undefined> {
+    const p = new SqlParams([corpId, msgid]);
+    const { rows } = await this.db.query<MessageRow & { visible: boolean }>(
+      `SELECT ${MESSAGE_COLUMNS}, ${scope ? scope(p) : 'TRUE'} AS visible FROM message_keys k
        JOIN messages m ON m.corp_id = k.corp_id AND m.msg_time = k.msg_time AND m.id = k.message_id
        WHERE k.corp_id = $1 AND k.msgid = $2`,
-      [corpId, msgid],
+      p.values,
     );
     return rows[0];
+  }
+
+  /** The attachments of a message and where their files are. */
+  async attachmentsOf(corpId: number, messageId: string): Promise<AttachmentRow[]> {
+    const { rows } = await this.db.query<AttachmentRow>(
+      `SELECT id::text, path, kind, status, blob_address, detected_type, stored_size::text
+       FROM attachments WHERE corp_id = $1 AND message_id = $2 ORDER BY id`,
+      [corpId, messageId],
+    );
+    return rows;
   }
 
   /**
@@ -215,10 +271,26 @@ export class ArchiveRepository {
     filters: SearchFilters & { ascending?: boolean },
     cursor: SearchCursor | null,
     limit: number,
+    scope?: SqlCondition,
   ): Promise<MessageRow[]> {
     // Two fixed SQL texts (not a CASE) so the planner can walk the primary key in either order.
     const order = filters.ascending ? 'ASC' : 'DESC';
     const after = filters.ascending ? '>' : '<';
+    const p = new SqlParams([
+      corpId,
+      tsquery,
+      filters.from ?? null,
+      filters.to ?? null,
+      cursor?.msgTime ?? null,
+      cursor?.id ?? null,
+      filters.employeeId ?? null,
+      filters.externalContactId ?? null,
+      filters.conversationId ?? null,
+      filters.msgtypes?.length ? filters.msgtypes : null,
+      filters.hasAttachment ?? null,
+      filters.departmentIds?.length ? filters.departmentIds : null,
+    ]);
+    const scoped = scope ? `AND ${scope(p)}` : '';
     const { rows } = await this.db.query<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM messages m
        WHERE m.corp_id = $1
@@ -235,23 +307,10 @@ export class ArchiveRepository {
          AND ($11::boolean IS NULL OR m.has_attachment = $11)
          AND ($12::bigint[] IS NULL OR EXISTS (SELECT 1 FROM employees e
                WHERE e.corp_id = m.corp_id AND e.userid = m.sender_id AND e.department_ids && $12))
+         ${scoped}
        ORDER BY m.msg_time ${order}, m.id ${order}
-       LIMIT $13`,
-      [
-        corpId,
-        tsquery,
-        filters.from ?? null,
-        filters.to ?? null,
-        cursor?.msgTime ?? null,
-        cursor?.id ?? null,
-        filters.employeeId ?? null,
-        filters.externalContactId ?? null,
-        filters.conversationId ?? null,
-        filters.msgtypes?.length ? filters.msgtypes : null,
-        filters.hasAttachment ?? null,
-        filters.departmentIds?.length ? filters.departmentIds : null,
-        limit,
-      ],
+       LIMIT ${p.add(limit)}`,
+      p.values,
     );
     return rows;
   }

@@ -1,12 +1,14 @@
-import type { Pool, PoolClient } from '../platform/db/pool.js';
+import type { Pool, PoolClient, Queryable } from '../platform/db/pool.js';
+import type { SqlCondition } from '../platform/db/sql-params.js';
 import { withTransaction } from '../platform/db/pool.js';
 import { BlindIndex, highlight, parseQuery, type Highlight, type QueryNode } from '../crypto/blind-index.js';
-import { monthOf, type EnvelopeService } from '../crypto/envelope.js';
+import { monthOf, type DekScope, type EnvelopeService } from '../crypto/envelope.js';
 import { ContentDestroyedError } from '../crypto/errors.js';
 import { getOrCreateSecret } from '../crypto/keyring/corp-keys.js';
 import { SecretNames, type Keyring } from '../crypto/keyring/types.js';
 import {
   ArchiveRepository,
+  type AttachmentRow,
   type MessageRow,
   type NewMessageRow,
   type SearchCursor,
@@ -29,6 +31,14 @@ export interface StoreResult {
 export interface SearchHit {
   message: ArchivedMessage;
   highlight: Highlight | null;
+  /** The indexed text (what the highlight was cut from); null when the content cannot be read. */
+  text: string | null;
+}
+
+/** Where a read runs: the caller's transaction, and the access scope that limits it. */
+export interface ReadContext {
+  db?: Queryable;
+  scope?: SqlCondition;
 }
 
 export interface SearchPage {
@@ -40,7 +50,8 @@ export interface SearchPage {
 /**
  * The archive's write and read paths. Content is encrypted under the scope's data key with the
  * message's identity as associated data; search runs on the blind index and decrypts only the
- * page it returns. The access service (issue: access control) wraps the read path.
+ * page it returns. People reach the read path only through the access service
+ * (src/access/content), which passes the viewer's scope and transaction.
  */
 export class ArchiveService {
   private readonly indexes = new Map<number, Promise<BlindIndex>>();
@@ -63,7 +74,9 @@ export class ArchiveService {
       const repo = new ArchiveRepository(client);
       await repo.ensurePartitions(messages.map((m) => m.msgTime));
       const claimed = await repo.claimMessageKeys(corpId, messages);
-      const fresh = messages.filter((m) => claimed.has(m.msgid));
+      // A msgid given twice in one batch is stored once: the first one claimed it.
+      const taken = new Set<string>();
+      const fresh = messages.filter((m) => claimed.has(m.msgid) && !taken.has(m.msgid) && taken.add(m.msgid));
       const conversationIds = await repo.ensureConversations(
         corpId,
         fresh.map((m) => ({
@@ -82,27 +95,7 @@ export class ArchiveService {
           })),
         ),
       );
-      const rows: NewMessageRow[] = [];
-      for (const message of fresh) {
-        const sealed: SealedContent = { v: 1, raw: message.raw, text: message.searchText };
-        const indexed = message.searchText ? index.indexText(message.searchText) : null;
-        rows.push({
-          message,
-          id: claimed.get(message.msgid)!,
-          conversationId: conversationIds.get(message.conversation.key)!,
-          content: await this.envelope.encryptForScope(
-            {
-              corpId: String(corpId),
-              month: monthOf(message.msgTime),
-              retentionClass: message.retentionClass ?? 'standard',
-            },
-            Buffer.from(JSON.stringify(sealed)),
-            contentIdentity(corpId, message.msgid),
-          ),
-          search: indexed?.tsvector ?? null,
-          searchLossy: indexed?.lossy ?? false,
-        });
-      }
+      const rows = await this.sealAll(corpId, fresh, index, claimed, conversationIds);
       await repo.insertMessages(corpId, rows);
       await repo.insertAttachments(
         corpId,
@@ -115,18 +108,95 @@ export class ArchiveService {
           })),
         ),
       );
+      const stored = new Set(fresh);
       return {
         inserted: rows.length,
-        duplicates: messages.filter((m) => !claimed.has(m.msgid)).map((m) => m.msgid),
+        duplicates: messages.filter((m) => !stored.has(m)).map((m) => m.msgid),
       };
     };
     return client ? store(client) : withTransaction(this.pool, store);
   }
 
+  /**
+   * Encrypts and indexes messages into rows: one DEK lookup per scope (month × retention class)
+   * for the whole batch, and the blind index in PostgreSQL's binary form.
+   */
+  private async sealAll(
+    corpId: number,
+    messages: MessageToArchive[],
+    index: BlindIndex,
+    claimed: Map<string, string>,
+    conversationIds: Map<string, string>,
+  ): Promise<NewMessageRow[]> {
+    const byScope = new Map<string, { scope: DekScope; indexes: number[] }>();
+    messages.forEach((message, i) => {
+      const scope = {
+        corpId: String(corpId),
+        month: monthOf(message.msgTime),
+        retentionClass: message.retentionClass ?? 'standard',
+      };
+      const key = `${scope.month}\u0000${scope.retentionClass}`;
+      const group = byScope.get(key);
+      if (group) group.indexes.push(i);
+      else byScope.set(key, { scope, indexes: [i] });
+    });
+    const contents = new Array<Buffer>(messages.length);
+    for (const { scope, indexes } of byScope.values()) {
+      const sealed = await this.envelope.encryptManyForScope(
+        scope,
+        indexes.map((i) => {
+          const message = messages[i]!;
+          const content: SealedContent = { v: 1, raw: message.raw, text: message.searchText };
+          return {
+            plaintext: Buffer.from(JSON.stringify(content)),
+            aad: contentIdentity(corpId, message.msgid),
+          };
+        }),
+      );
+      indexes.forEach((i, k) => (contents[i] = sealed[k]!));
+    }
+    return messages.map((message, i) => {
+      const indexed = message.searchText ? index.indexTextBinary(message.searchText) : null;
+      return {
+        message,
+        id: claimed.get(message.msgid)!,
+        conversationId: conversationIds.get(message.conversation.key)!,
+        content: contents[i]!,
+        search: indexed?.tsvector ?? null,
+        searchLossy: indexed?.lossy ?? false,
+      };
+    });
+  }
+
   /** One message by WeCom msgid, decrypted. */
   async getMessage(corpId: number, msgid: string): Promise<ArchivedMessage | undefined> {
-    const row = await new ArchiveRepository(this.pool).findByMsgid(corpId, msgid);
-    return row ? (await this.open(row)).message : undefined;
+    const read = await this.readMessage(corpId, msgid);
+    return read?.visible ? read.hit.message : undefined;
+  }
+
+  /**
+   * One message by msgid with whether the scope lets the viewer see it; only a visible message
+   * is decrypted.
+   */
+  async readMessage(
+    corpId: number,
+    msgid: string,
+    context: ReadContext = {},
+  ): Promise<{ hit: SearchHit; visible: true } | { visible: false } | undefined> {
+    const row = await new ArchiveRepository(context.db ?? this.pool).findByMsgid(
+      corpId,
+      msgid,
+      context.scope,
+    );
+    if (!row) return undefined;
+    if (!row.visible) return { visible: false };
+    const { message, text } = await this.open(row);
+    return { hit: { message, text, highlight: null }, visible: true };
+  }
+
+  /** The attachments of an archived message. */
+  attachmentsOf(corpId: number, messageId: string, db: Queryable = this.pool): Promise<AttachmentRow[]> {
+    return new ArchiveRepository(db).attachmentsOf(corpId, messageId);
   }
 
   /**
@@ -138,26 +208,26 @@ export class ArchiveService {
     corpId: number,
     query: string,
     filters: SearchFilters & { ascending?: boolean } = {},
-    options: { cursor?: string; limit?: number } = {},
+    options: { cursor?: string; limit?: number } & ReadContext = {},
   ): Promise<SearchPage> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
     const ast: QueryNode | null = query.trim() ? parseQuery(query) : null;
     const tsquery = ast ? (await this.searchIndex(corpId)).buildQuery(ast) : null;
-    const repo = new ArchiveRepository(this.pool);
+    const repo = new ArchiveRepository(options.db ?? this.pool);
     const hits: SearchHit[] = [];
     let cursor = options.cursor ? decodeCursor(options.cursor) : null;
     let exhausted = false;
     while (hits.length < limit && !exhausted) {
-      const rows = await repo.search(corpId, tsquery, filters, cursor, limit - hits.length);
+      const rows = await repo.search(corpId, tsquery, filters, cursor, limit - hits.length, options.scope);
       exhausted = rows.length < limit - hits.length;
       for (const row of rows) {
         cursor = { msgTime: row.msg_time, id: row.id };
         const { message, text } = await this.open(row);
         if (!ast || text === null)
-          hits.push({ message, highlight: null }); // destroyed or unreadable: shown as such
+          hits.push({ message, text, highlight: null }); // destroyed or unreadable: shown as such
         else {
           const mark = highlight(text, ast);
-          if (mark.matched) hits.push({ message, highlight: mark });
+          if (mark.matched) hits.push({ message, text, highlight: mark });
         }
       }
     }

@@ -28,24 +28,66 @@ export interface Unit {
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
 const WORD = /[\p{L}\p{N}\p{M}]/u;
-// A base character with its combining marks, normalized together (é = e + U+0301 matches é).
-const SEGMENT = /\P{M}\p{M}*|\p{M}+/gsu;
+const MARK = /\p{M}/u;
+
+// Indexing runs once per archived message, so the per-character Unicode work is memoized by
+// code point: whether it is a combining mark, what a lone code point normalizes to, and the kind
+// of each normalized character. The results are exactly those of the regular expressions above.
+const MEMO_LIMIT = 65_536;
+const markMemo = new Map<number, boolean>();
+const normMemo = new Map<number, string>();
+/** 1 CJK, 2 word character, 0 anything else. */
+const kindMemo = new Map<string, number>();
+
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
+  if (memo.size >= MEMO_LIMIT) memo.clear(); // adversarial text cannot grow it without bound
+  memo.set(key, value);
+  return value;
+}
+
+function isMark(cp: number): boolean {
+  if (cp < 0x300) return false; // no combining mark below U+0300
+  return markMemo.get(cp) ?? remember(markMemo, cp, MARK.test(String.fromCodePoint(cp)));
+}
+
+/** NFKC then lower case of a segment that is one code point (as its own segment, in isolation). */
+function normalizeOne(cp: number): string {
+  return normMemo.get(cp) ?? remember(normMemo, cp, String.fromCodePoint(cp).normalize('NFKC').toLowerCase());
+}
+
+function kindOf(ch: string): number {
+  return kindMemo.get(ch) ?? remember(kindMemo, ch, CJK.test(ch) ? 1 : WORD.test(ch) ? 2 : 0);
+}
 
 /** Splits text into CJK-char and word units: NFKC (full-width folded), lower-cased, with original offsets. */
 export function tokenize(text: string): Unit[] {
   const units: Unit[] = [];
   let word: Unit | undefined;
   let prevCjk = false; // previous normalized char was CJK (for glue)
-  for (const m of text.matchAll(SEGMENT)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    const norm = m[0].normalize('NFKC').toLowerCase();
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    // A segment is a character with the combining marks after it (or a run of marks), normalized
+    // together so that é = e + U+0301 matches é.
+    const start = i;
+    const first = text.codePointAt(i)!;
+    i += first > 0xffff ? 2 : 1;
+    let single = true;
+    while (i < n) {
+      const cp = text.codePointAt(i)!;
+      if (!isMark(cp)) break;
+      i += cp > 0xffff ? 2 : 1;
+      single = false;
+    }
+    const end = i;
+    const norm = single ? normalizeOne(first) : text.slice(start, end).normalize('NFKC').toLowerCase();
     for (const ch of norm) {
-      if (CJK.test(ch)) {
+      const kind = kindOf(ch);
+      if (kind === 1) {
         word = undefined;
         units.push({ kind: 'cjk', text: ch, start, end, glued: prevCjk });
         prevCjk = true;
-      } else if (WORD.test(ch)) {
+      } else if (kind === 2) {
         if (word) {
           word.text += ch;
           word.end = end;
@@ -111,7 +153,12 @@ export interface IndexedText {
  * memoizes token hashes.
  */
 export class BlindIndex {
-  private readonly memo = new Map<string, string>();
+  /** HMAC results by token, one map per kind; each holds at most `memoSize` entries. */
+  private readonly memo = {
+    u: new Map<string, string>(),
+    b: new Map<string, string>(),
+    w: new Map<string, string>(),
+  };
   private readonly positions: boolean;
   private readonly memoSize: number;
 
@@ -132,66 +179,87 @@ export class BlindIndex {
 
   /** The lexeme for a token of a kind: 'u' CJK unigram, 'b' CJK bigram, 'w' word. */
   lexeme(kind: 'u' | 'b' | 'w', token: string): string {
-    const k = `${kind}\u0000${token}`;
-    let v = this.memo.get(k);
+    // One memo per kind: no key to build per lookup.
+    const memo = this.memo[kind];
+    let v = memo.get(token);
     if (v === undefined) {
       v = base32(
         createHmac('sha256', this.key)
           .update('vigil-blind-index-v1\u0000')
-          .update(k, 'utf8')
+          .update(`${kind}\u0000${token}`, 'utf8')
           .digest()
           .subarray(0, 8),
       );
-      if (this.memo.size >= this.memoSize) this.memo.delete(this.memo.keys().next().value as string);
-      this.memo.set(k, v);
+      if (memo.size >= this.memoSize) memo.delete(memo.keys().next().value as string);
+      memo.set(token, v);
     }
     return v;
   }
 
-  /** Positioned lexemes of a unit sequence (positions 1-based, as in tsvector). */
-  private lexemesOf(units: readonly Unit[]): Array<{ lexeme: string; pos: number }> {
-    const out: Array<{ lexeme: string; pos: number }> = [];
+  /**
+   * The distinct lexemes of a plaintext, sorted (tsvector order), with their positions (1-based,
+   * clamped to PostgreSQL's limits).
+   */
+  private collect(text: string): {
+    lexemes: string[];
+    positions: Map<string, number[]>;
+    tokenCount: number;
+    lossy: boolean;
+  } {
+    const units = tokenize(text);
+    const positions = new Map<string, number[]>();
+    let lossy = false;
     for (let i = 0; i < units.length; i++) {
       const u = units[i]!;
       const pos = i + 1;
       if (u.kind === 'word') {
-        out.push({ lexeme: this.lexeme('w', u.text), pos });
+        lossy = addPosition(positions, this.lexeme('w', u.text), pos) || lossy;
         continue;
       }
-      out.push({ lexeme: this.lexeme('u', u.text), pos });
+      lossy = addPosition(positions, this.lexeme('u', u.text), pos) || lossy;
       const next = units[i + 1];
-      if (next?.kind === 'cjk' && next.glued) out.push({ lexeme: this.lexeme('b', u.text + next.text), pos });
+      if (next?.kind === 'cjk' && next.glued)
+        lossy = addPosition(positions, this.lexeme('b', u.text + next.text), pos) || lossy;
     }
-    return out;
+    return { lexemes: [...positions.keys()].sort(), positions, tokenCount: units.length, lossy };
   }
 
   /** Builds the tsvector literal for a plaintext. */
   indexText(text: string): IndexedText {
-    const units = tokenize(text);
-    const positions = new Map<string, number[]>();
-    let lossy = false;
-    for (const { lexeme, pos } of this.lexemesOf(units)) {
-      let list = positions.get(lexeme);
-      if (!list) positions.set(lexeme, (list = []));
-      if (pos > PG_MAX_POSITION) {
-        lossy = true;
-        if (list[list.length - 1] !== PG_MAX_POSITION) list.push(PG_MAX_POSITION);
-      } else list.push(pos);
-      if (list.length > PG_MAX_POSITIONS_PER_LEXEME) {
-        lossy = true;
-        list.length = PG_MAX_POSITIONS_PER_LEXEME;
-      }
-    }
-    const lexemes = [...positions.keys()].sort();
+    const { lexemes, positions, tokenCount, lossy } = this.collect(text);
     if (!this.positions)
       return {
         tsvector: lexemes.map((l) => `'${l}'`).join(' '),
         lexemeCount: lexemes.length,
-        tokenCount: units.length,
+        tokenCount,
         lossy: false,
       };
-    const tsvector = lexemes.map((l) => `'${l}':${positions.get(l)!.join(',')}`).join(' ');
-    return { tsvector, lexemeCount: lexemes.length, tokenCount: units.length, lossy };
+    let tsvector = '';
+    for (const l of lexemes) tsvector += `${tsvector ? ' ' : ''}'${l}':${positions.get(l)!.join(',')}`;
+    return { tsvector, lexemeCount: lexemes.length, tokenCount, lossy };
+  }
+
+  /**
+   * The same tsvector as indexText, in PostgreSQL's binary format (what `tsvectorrecv` reads:
+   * lexeme count; then per lexeme its bytes, a NUL, the position count and the positions as
+   * uint16, weight D). Bound as a binary parameter it spares the server the text parser, which
+   * costs more than the insert itself.
+   */
+  indexTextBinary(text: string): { tsvector: Buffer; lossy: boolean } {
+    const { lexemes, positions, lossy } = this.collect(text);
+    const withPositions = this.positions;
+    let size = 4;
+    for (const l of lexemes) size += l.length + 3 + (withPositions ? 2 * positions.get(l)!.length : 0);
+    const out = Buffer.allocUnsafe(size);
+    let o = out.writeInt32BE(lexemes.length, 0);
+    for (const l of lexemes) {
+      o += out.write(l, o, 'latin1'); // base32: ASCII only
+      out[o++] = 0;
+      const list = withPositions ? positions.get(l)! : [];
+      o = out.writeUInt16BE(list.length, o);
+      for (const pos of list) o = out.writeUInt16BE(pos, o);
+    }
+    return { tsvector: out, lossy: withPositions && lossy };
   }
 
   /** Positioned lexemes of one phrase (what a `<->` chain must find). */
@@ -241,6 +309,22 @@ export class BlindIndex {
         return `!${this.render(node.child)}`;
     }
   }
+}
+
+/** Adds a position to a lexeme's list within PostgreSQL's limits; true when that lost information. */
+function addPosition(positions: Map<string, number[]>, lexeme: string, pos: number): boolean {
+  let list = positions.get(lexeme);
+  if (!list) positions.set(lexeme, (list = []));
+  let lossy = false;
+  if (pos > PG_MAX_POSITION) {
+    lossy = true;
+    if (list[list.length - 1] !== PG_MAX_POSITION) list.push(PG_MAX_POSITION);
+  } else list.push(pos);
+  if (list.length > PG_MAX_POSITIONS_PER_LEXEME) {
+    lossy = true;
+    list.length = PG_MAX_POSITIONS_PER_LEXEME;
+  }
+  return lossy;
 }
 
 const indexCache = new WeakMap<Uint8Array, BlindIndex>();

@@ -126,14 +126,17 @@ export function recordAad(id: RecordIdentity): Buffer {
 
 /** Unambiguous concatenation: each part as u32 length ‖ UTF-8 bytes. */
 export function encodeParts(parts: readonly string[]): Buffer {
-  const bufs: Buffer[] = [];
+  // One allocation: this runs for every archived message (its AAD).
+  let size = 0;
+  for (const p of parts) size += 4 + Buffer.byteLength(p, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
   for (const p of parts) {
-    const b = Buffer.from(p, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(b.length);
-    bufs.push(len, b);
+    const n = out.write(p, o + 4, 'utf8');
+    out.writeUInt32BE(n, o);
+    o += 4 + n;
   }
-  return Buffer.concat(bufs);
+  return out;
 }
 
 /** Parsed header of a stored ciphertext. */
@@ -176,10 +179,26 @@ export function encrypt(params: {
   plaintext: Uint8Array;
   aad: Uint8Array;
 }): Buffer {
+  return encryptMany({ ...params, items: [{ plaintext: params.plaintext, aad: params.aad }] })[0]!;
+}
+
+/**
+ * Encrypts several values under one key, each with its own random nonce and AAD: the header is
+ * built once and the nonces drawn in one call, which matters when a batch of messages is archived.
+ */
+export function encryptMany(params: {
+  alg: AeadAlg;
+  keyId: string;
+  key: Uint8Array;
+  items: ReadonlyArray<{ plaintext: Uint8Array; aad: Uint8Array }>;
+}): Buffer[] {
   const header = buildHeader(params.alg, params.keyId);
-  const nonce = randomBytes(NONCE_BYTES);
-  const sealed = aeadSeal(params.alg, params.key, nonce, params.plaintext, fullAad(header, params.aad));
-  return Buffer.concat([header, nonce, sealed]);
+  const nonces = randomBytes(NONCE_BYTES * params.items.length);
+  return params.items.map((item, i) => {
+    const nonce = nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
+    const sealed = aeadSeal(params.alg, params.key, nonce, item.plaintext, fullAad(header, item.aad));
+    return Buffer.concat([header, nonce, sealed], header.length + NONCE_BYTES + sealed.length);
+  });
 }
 
 /**

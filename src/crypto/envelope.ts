@@ -15,6 +15,7 @@ import {
   decryptWithKey,
   encodeParts,
   encrypt,
+  encryptMany,
   generateKey,
   parseHeader,
   recordAad,
@@ -187,6 +188,29 @@ export class EnvelopeService {
     const dek = await this.dek(scope, keyId, true);
     try {
       return encrypt({ alg: dek.alg, keyId, key: dek.key, plaintext, aad: toAad(aad) });
+    } finally {
+      dek.key.fill(0);
+    }
+  }
+
+  /**
+   * encryptForScope for many values of one scope: the DEK is looked up once for the batch (the
+   * archive encrypts every message of an ingest batch). Results are in the order of `items`.
+   */
+  async encryptManyForScope(
+    scope: DekScope,
+    items: ReadonlyArray<{ plaintext: Uint8Array; aad: Uint8Array | RecordIdentity }>,
+  ): Promise<Buffer[]> {
+    if (items.length === 0) return [];
+    const keyId = scopeKey(scope);
+    const dek = await this.dek(scope, keyId, true);
+    try {
+      return encryptMany({
+        alg: dek.alg,
+        keyId,
+        key: dek.key,
+        items: items.map((item) => ({ plaintext: item.plaintext, aad: toAad(item.aad) })),
+      });
     } finally {
       dek.key.fill(0);
     }

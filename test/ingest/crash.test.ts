@@ -138,7 +138,11 @@ describe('ingest crash safety (issue #4)', () => {
         expect(addKey.code, addKey.stderr).toBe(0);
 
         const rng = Rng.from('crash-test', 'kill-moments');
-        const step = Math.ceil(MESSAGES / (KILLS + 2));
+        // Small steps so the released messages last for every run even when some runs finish
+        // before their kill moment; the kill window shrinks to fit how long a whole run takes
+        // here, so a faster ingest (or a faster machine) still gets killed mid-run.
+        const step = Math.ceil(MESSAGES / (KILLS * 3));
+        let killWindowMs = 5000;
         const log: string[] = [];
         let kills = 0;
         let restartedPg = false;
@@ -156,9 +160,11 @@ describe('ingest crash safety (issue #4)', () => {
             restartedPg = true;
             continue;
           }
-          const at = rng.int(300, 5000);
+          const at = rng.int(300, killWindowMs);
+          const started = Date.now();
           const r = await ingestOnce(env, at);
           if (r.killed) kills++;
+          else killWindowMs = Math.max(400, Math.floor((Date.now() - started) * 0.8));
           log.push(`run ${run}: kill at ${at} ms → ${r.killed ? 'killed' : `exit ${r.code}`}`);
         }
         expect(kills).toBe(KILLS);

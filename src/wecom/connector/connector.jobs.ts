@@ -2,11 +2,12 @@ import type { ArchiveService } from '../../archive/archive.service.js';
 import type { DetectionService } from '../../detection/store/detection.service.js';
 import type { BlobStore } from '../../crypto/blob/blobstore.js';
 import type { Keyring } from '../../crypto/keyring/types.js';
+import type { NotificationService } from '../../notifications/notifications.service.js';
 import type { Pool } from '../../platform/db/pool.js';
 import type { JobRepository } from '../../platform/jobs/queue.js';
 import type { JobDefinition, ScheduleDefinition } from '../../platform/jobs/types.js';
+import { checkCaptureLag } from './capture-alert.js';
 import { ConnectorRepository } from './connector.repository.js';
-import { captureHealth } from './health.js';
 import { openPipeline, type CorpPipeline } from './runtime.js';
 
 export const INGEST_JOB = 'wecom.ingest';
@@ -19,6 +20,8 @@ interface Deps {
   jobs: JobRepository;
   /** Screens every newly archived message, in the archiving transaction. */
   detection?: DetectionService;
+  /** Tells system administrators when capture lags (wecom.capture-check); without it, only logs. */
+  notifications?: Pick<NotificationService, 'notify'>;
 }
 
 /**
@@ -71,28 +74,7 @@ export function connectorJobs(deps: Deps): {
       {
         // Raises the alarm while there is still time: WeCom serves messages for a few days only.
         name: 'wecom.capture-check',
-        async handler({ logger }) {
-          const { rows } = await deps.pool.query<{ corp_id: number }>(
-            'SELECT corp_id FROM wecom_connectors WHERE enabled',
-          );
-          const statuses: Record<string, string> = {};
-          for (const { corp_id } of rows) {
-            const health = await captureHealth(deps.pool, corp_id);
-            if (!health) continue;
-            statuses[corp_id] = health.status;
-            if (health.status === 'warning' || health.status === 'critical') {
-              logger[health.status === 'critical' ? 'error' : 'warn'](
-                {
-                  corpId: corp_id,
-                  windowRemainingSeconds: health.windowRemainingSeconds,
-                  lastError: health.cursor.lastError,
-                },
-                "WeCom capture is lagging: messages will leave WeCom's window unless pulling resumes",
-              );
-            }
-          }
-          return statuses;
-        },
+        handler: ({ logger }) => checkCaptureLag(deps.pool, deps.notifications, logger),
       },
       {
         name: 'wecom.poll',

@@ -1,3 +1,4 @@
+import { int8Array, textArray } from '../../archive/pg-binary.js';
 import type { Queryable } from '../../platform/db/pool.js';
 
 export interface ConnectorRow {
@@ -29,6 +30,21 @@ export interface NewEnvelope {
   encryptChatMsg: string | null;
   /** Set for envelopes that are malformed on arrival: stored quarantined with this reason. */
   quarantineReason?: string;
+}
+
+/** An envelope written once with its final state by the streaming ingest (see stream.ts). */
+export interface LedgerRow {
+  msgid: string;
+  seq: string;
+  publickeyVer: number | null;
+  /** pending: a retry is due after `delaySeconds`. */
+  state: 'archived' | 'pending' | 'held_key' | 'quarantined';
+  reason: string | null;
+  attempts: number;
+  delaySeconds: number;
+  /** Kept unless archived: a held or quarantined message can be retried from its envelope. */
+  encryptRandomKey: string | null;
+  encryptChatMsg: string | null;
 }
 
 export type EnvelopeOutcome =
@@ -84,24 +100,65 @@ export class ConnectorRepository {
     return rows[0]!.seq;
   }
 
+  /** The cursor without locking it ('0' before the first pull). */
+  async cursor(corpId: number): Promise<string> {
+    const { rows } = await this.db.query<{ seq: string }>(
+      'SELECT seq::text FROM wecom_cursors WHERE corp_id = $1',
+      [corpId],
+    );
+    return rows[0]?.seq ?? '0';
+  }
+
   async insertEnvelopes(corpId: number, envelopes: NewEnvelope[]): Promise<number> {
     if (envelopes.length === 0) return 0;
+    // Binary arrays (archive/pg-binary.ts): the ciphertexts are long strings.
     const { rowCount } = await this.db.query(
       `INSERT INTO wecom_envelopes (corp_id, msgid, seq, publickey_ver, encrypt_random_key, encrypt_chat_msg, state, reason)
-       SELECT $1, e.msgid, e.seq, e.ver, e.rk, e.msg, CASE WHEN e.reason IS NULL THEN 'pending' ELSE 'quarantined' END, e.reason
-       FROM unnest($2::text[], $3::numeric[], $4::int[], $5::text[], $6::text[], $7::text[]) AS e(msgid, seq, ver, rk, msg, reason)
+       SELECT $1, e.msgid, e.seq::numeric, e.ver, e.rk, e.msg, CASE WHEN e.reason IS NULL THEN 'pending' ELSE 'quarantined' END, e.reason
+       FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[]) AS e(msgid, seq, ver, rk, msg, reason)
        ON CONFLICT (corp_id, msgid) DO NOTHING`,
       [
         corpId,
-        envelopes.map((e) => e.msgid),
-        envelopes.map((e) => e.seq),
-        envelopes.map((e) => e.publickeyVer),
-        envelopes.map((e) => e.encryptRandomKey),
-        envelopes.map((e) => e.encryptChatMsg),
-        envelopes.map((e) => e.quarantineReason ?? null),
+        textArray(envelopes.map((e) => e.msgid)),
+        textArray(envelopes.map((e) => e.seq)),
+        int8Array(envelopes.map((e) => e.publickeyVer)),
+        textArray(envelopes.map((e) => e.encryptRandomKey)),
+        textArray(envelopes.map((e) => e.encryptChatMsg)),
+        textArray(envelopes.map((e) => e.quarantineReason ?? null)),
       ],
     );
     return rowCount ?? 0;
+  }
+
+  /**
+   * Writes envelopes already processed, each once in its final state; a msgid stored before is
+   * left as it is. Returns the msgids written by this call.
+   */
+  async insertLedger(corpId: number, rows: LedgerRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const { rows: written } = await this.db.query<{ msgid: string }>(
+      `INSERT INTO wecom_envelopes (corp_id, msgid, seq, publickey_ver, encrypt_random_key, encrypt_chat_msg, state,
+         reason, attempts, next_attempt_at, archived_at)
+       SELECT $1, e.msgid, e.seq::numeric, e.ver, e.rk, e.msg, e.state, e.reason, e.attempts,
+         now() + make_interval(secs => e.delay), CASE WHEN e.state = 'archived' THEN now() END
+       FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[],
+         $10::bigint[]) AS e(msgid, seq, ver, rk, msg, state, reason, attempts, delay)
+       ON CONFLICT (corp_id, msgid) DO NOTHING
+       RETURNING msgid`,
+      [
+        corpId,
+        textArray(rows.map((r) => r.msgid)),
+        textArray(rows.map((r) => r.seq)),
+        int8Array(rows.map((r) => r.publickeyVer)),
+        textArray(rows.map((r) => (r.state === 'archived' ? null : r.encryptRandomKey))),
+        textArray(rows.map((r) => (r.state === 'archived' ? null : r.encryptChatMsg))),
+        textArray(rows.map((r) => r.state)),
+        textArray(rows.map((r) => r.reason)),
+        int8Array(rows.map((r) => r.attempts)),
+        int8Array(rows.map((r) => Math.ceil(r.delaySeconds))),
+      ],
+    );
+    return new Set(written.map((r) => r.msgid));
   }
 
   async advanceCursor(corpId: number, seq: string, pulled: number): Promise<void> {
@@ -145,14 +202,14 @@ export class ConnectorRepository {
          -- archived messages live encrypted in the archive now; the envelope's ciphertext is not needed
          encrypt_random_key = CASE WHEN o.state = 'archived' THEN NULL ELSE e.encrypt_random_key END,
          encrypt_chat_msg = CASE WHEN o.state = 'archived' THEN NULL ELSE e.encrypt_chat_msg END
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::double precision[]) AS o(msgid, state, reason, delay)
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS o(msgid, state, reason, delay)
        WHERE e.corp_id = $1 AND e.msgid = o.msgid`,
       [
         corpId,
-        outcomes.map((o) => o.msgid),
-        outcomes.map((o) => o.state),
-        outcomes.map((o) => ('reason' in o ? o.reason : null)),
-        outcomes.map((o) => (o.state === 'retry' ? o.delaySeconds : 0)),
+        textArray(outcomes.map((o) => o.msgid)),
+        textArray(outcomes.map((o) => o.state)),
+        textArray(outcomes.map((o) => ('reason' in o ? o.reason : null))),
+        int8Array(outcomes.map((o) => (o.state === 'retry' ? Math.ceil(o.delaySeconds) : 0))),
       ],
     );
   }

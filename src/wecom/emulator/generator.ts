@@ -241,6 +241,7 @@ export class SyntheticCorp {
   private readonly customerById = new Map<string, Customer>();
   private readonly sensitiveDepts = new Set<number>();
   private bigFile: Buffer | null = null;
+  private bigFileMd5: string | undefined;
   private cachedBlock: { block: number; messages: GeneratedMessage[] } | null = null;
 
   constructor(opts: GeneratorOptions) {
@@ -518,7 +519,9 @@ export class SyntheticCorp {
   private media(source: FixtureName | 'big', index: number, n = 0): MediaAttachment {
     if (source === 'big') {
       const b = this.bigFileBytes();
-      return { sdkfileid: this.sdkFileId('big', index, n), source, md5: md5Hex(b), size: b.length };
+      // Hashing 1.2 MB for every message that carries the file would dominate generation.
+      this.bigFileMd5 ??= md5Hex(b);
+      return { sdkfileid: this.sdkFileId('big', index, n), source, md5: this.bigFileMd5, size: b.length };
     }
     const f = this.fixtures.get(source)!;
     return { sdkfileid: this.sdkFileId(source, index, n), source, md5: f.md5, size: f.bytes.length };

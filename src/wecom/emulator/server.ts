@@ -467,6 +467,7 @@ export function buildEmulator(opts: EmulatorOptions = {}): Omit<Emulator, 'baseU
   };
   app.get('/connect/oauth2/authorize', authorize);
   app.get('/wwopen/sso/qrConnect', authorize);
+  app.get('/wwlogin/sso/login', authorize); // 企业微信 Web 登录 (login_type=CorpApp)
 
   // ---------- archive endpoints for the stand-in SDK ----------
 

@@ -30,34 +30,45 @@ export interface ChatDataEnvelope {
  * JSON.parse keeps all 64 bits.
  */
 export function quoteSeqNumbers(json: string): string {
+  // Jumps from quote to quote with indexOf (a GetChatData answer is megabytes of base64 strings),
+  // tracking the next backslash so escaped quotes are skipped without rescanning.
   let out = '';
-  let i = 0;
   let last = 0;
-  while (i < json.length) {
-    const ch = json[i];
-    if (ch === '"') {
-      // Skip the string, remembering whether it was the key "seq".
-      const start = i;
-      i++;
-      while (i < json.length && json[i] !== '"') i += json[i] === '\\' ? 2 : 1;
-      i++;
-      if (json.slice(start, i) === '"seq"') {
-        let j = i;
+  let backslash = json.indexOf('\\');
+  let i = json.indexOf('"');
+  while (i >= 0 && i < json.length) {
+    const start = i;
+    let end = i + 1;
+    for (;;) {
+      const quote = json.indexOf('"', end);
+      if (quote < 0) {
+        end = json.length + 1; // unterminated string
+        break;
+      }
+      if (backslash >= 0 && backslash < end) backslash = json.indexOf('\\', end);
+      if (backslash >= 0 && backslash < quote) {
+        end = backslash + 2; // the escaped character cannot close the string
+        continue;
+      }
+      end = quote + 1;
+      break;
+    }
+    i = end;
+    if (i - start === 5 && json.startsWith('"seq"', start)) {
+      let j = i;
+      while (j < json.length && /\s/.test(json[j]!)) j++;
+      if (json[j] === ':') {
+        j++;
         while (j < json.length && /\s/.test(json[j]!)) j++;
-        if (json[j] === ':') {
-          j++;
-          while (j < json.length && /\s/.test(json[j]!)) j++;
-          const m = /^-?\d+/.exec(json.slice(j, j + 32));
-          if (m) {
-            out += `${json.slice(last, j)}"${m[0]}"`;
-            last = j + m[0].length;
-            i = last;
-          }
+        const m = /^-?\d+/.exec(json.slice(j, j + 32));
+        if (m) {
+          out += `${json.slice(last, j)}"${m[0]}"`;
+          last = j + m[0].length;
+          i = last;
         }
       }
-      continue;
     }
-    i++;
+    i = json.indexOf('"', i);
   }
   return out + json.slice(last);
 }
