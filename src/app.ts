@@ -7,6 +7,7 @@ import { discoverMigrations, migrate, migrationStatus } from './platform/db/migr
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './platform/db/embedded.js';
 import { buildHttpServer } from './platform/http/server.js';
 import { healthRoutes, type ReadinessCheck } from './platform/http/health.routes.js';
+import { consoleRoutes } from './platform/http/console.routes.js';
 import { Metrics } from './platform/http/metrics.js';
 import { JobRepository, JobRunner } from './platform/jobs/index.js';
 import { jobRoutes } from './platform/jobs/jobs.routes.js';
@@ -14,7 +15,6 @@ import type { JobDefinition, ScheduleDefinition } from './platform/jobs/types.js
 import { OrgRepository } from './org/org.repository.js';
 import { orgRoutes } from './org/org.routes.js';
 import { archiveJobs } from './archive/archive.jobs.js';
-import { archiveRoutes } from './archive/archive.routes.js';
 import { ArchiveService } from './archive/archive.service.js';
 import { openCrypto, type CryptoServices } from './crypto/setup.js';
 import { KeyService } from './crypto/keys.service.js';
@@ -22,13 +22,18 @@ import type { BlobStore } from './crypto/blob/blobstore.js';
 import { openBlobStore } from './wecom/connector/runtime.js';
 import { connectorJobs } from './wecom/connector/connector.jobs.js';
 import { ensureDemoCorp, startDemoWecom } from './wecom/demo.js';
+import { seedDemoSupervision, type DemoAccount } from './demo-seed.js';
 import { captureRoutes } from './wecom/connector/capture.routes.js';
 import { registerCaptureMetrics } from './wecom/connector/capture.metrics.js';
 import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.js';
 import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
 import { INGEST_JOB } from './wecom/connector/connector.jobs.js';
 import { accessModule } from './access/module.js';
+import { contentAccessModule } from './access/content/index.js';
+import { reviewModule } from './review/module.js';
 import { detectionModule, type DetectionService } from './detection/store/index.js';
+import { notificationsModule } from './notifications/module.js';
+import { trainingModule } from './training/module.js';
 import { keyringAuditSigner, keyringSecretBox } from './crypto/keyring-services.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
@@ -45,7 +50,7 @@ export interface Vigil {
   http?: FastifyInstance;
   /** The address the HTTP server listens on (serve mode). */
   url?: string;
-  demo?: { corpSlug: string; created: boolean };
+  demo?: { corpSlug: string; created: boolean; accounts?: DemoAccount[] };
   /** Set on the first start: the bootstrap administrator and its one-time password. */
   admin?: { username: string; password?: string };
   close(): Promise<void>;
@@ -152,13 +157,14 @@ export async function openCore(
 function moduleJobs(
   core: Core,
   detection: DetectionService,
+  notifications: ReturnType<typeof notificationsModule>['service'],
 ): {
   jobs: JobDefinition[];
   schedules: ScheduleDefinition[];
   close(): Promise<void>;
 } {
   const archive = archiveJobs(core.pool);
-  const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring, detection });
+  const wecom = connectorJobs({ ...core, keyring: core.crypto.keyring, detection, notifications });
   const contacts = contactsJobs({ pool: core.pool, keyring: core.crypto.keyring });
   return {
     close: () => wecom.close(),
@@ -192,6 +198,7 @@ export async function startVigil(
   let http: FastifyInstance | undefined;
   let url: string | undefined;
   let demo: Vigil['demo'];
+  let demoAccounts: DemoAccount[] | undefined;
   let admin: Vigil['admin'];
 
   let contributions: ReturnType<typeof moduleJobs> | undefined;
@@ -219,9 +226,44 @@ export async function startVigil(
       dataDir: config.dataDir,
       // The TOTP sealing key and the audit signing key live in the keyring, beside the KEKs.
       secrets: await keyringSecretBox(core.crypto.keyring),
-      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
+      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName, config.audit.signature),
+      keyring: core.crypto.keyring,
     });
     admin = await access.bootstrapAdmin();
+    if (demo?.created)
+      demoAccounts = await seedDemoSupervision({
+        pool,
+        users: access.users,
+        corpId: (await core.org.findCorp(demo.corpSlug))!.id,
+      });
+    const notifications = notificationsModule({
+      pool,
+      keyring: core.crypto.keyring,
+      // The same self-built app users sign in with sends their notifications.
+      agents: config.access.wecom?.agents,
+      publicUrl: config.server.publicUrl,
+      logger,
+    });
+    const contentAccess = contentAccessModule({
+      pool,
+      archive: core.archive,
+      audit: access.auditLog,
+      keyring: core.crypto.keyring,
+      org: core.org,
+      config: config.access,
+      blobs: core.blobs,
+      notifications: notifications.service,
+    });
+    const review = reviewModule({
+      pool,
+      audit: access.auditLog,
+      content: contentAccess.content,
+      org: core.org,
+      keyring: core.crypto.keyring,
+      notifications: notifications.service,
+      config: config.review,
+      baseUrl: config.review.linkBaseUrl ?? config.server.publicUrl ?? 'http://localhost',
+    });
     const detection = detectionModule({
       pool,
       archive: core.archive,
@@ -229,6 +271,7 @@ export async function startVigil(
       audit: access.auditLog,
       logger,
     });
+    const training = trainingModule({ pool, audit: access.auditLog });
 
     if (mode === 'worker' || config.jobs.enabled) {
       runner = new JobRunner(core.jobs, logger, config.jobs, {
@@ -237,9 +280,10 @@ export async function startVigil(
           metrics.jobDuration.labels(name).observe(seconds);
         },
       });
-      contributions = moduleJobs(core, detection.detection);
-      [...contributions.jobs, ...access.jobs, ...detection.jobs].forEach((job) => runner!.define(job));
-      for (const schedule of [...contributions.schedules, ...access.schedules, ...detection.schedules]) {
+      contributions = moduleJobs(core, detection.detection, notifications.service);
+      const modules = [contributions, access, detection, notifications, review];
+      modules.flatMap((m) => m.jobs).forEach((job) => runner!.define(job));
+      for (const schedule of modules.flatMap((m) => m.schedules)) {
         const override = config.jobs.schedules[schedule.name];
         runner.schedule({
           ...schedule,
@@ -260,10 +304,14 @@ export async function startVigil(
         routes: [
           ...access.routes,
           ...detection.routes,
+          ...notifications.routes,
+          ...training.routes,
           healthRoutes(readiness, metrics),
+          consoleRoutes(),
           jobRoutes(core.jobs),
           orgRoutes(core.org),
-          archiveRoutes(core.archive, core.org),
+          ...contentAccess.routes,
+          ...review.routes,
           captureRoutes(pool, core.org),
           wecomCallbackRoutes({
             pool,
@@ -289,7 +337,7 @@ export async function startVigil(
     runner,
     http,
     url,
-    demo,
+    demo: demo && { ...demo, accounts: demoAccounts },
     admin,
     close,
   };

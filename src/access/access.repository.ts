@@ -255,6 +255,17 @@ export class AccessRepository {
     return rows[0]!.ok;
   }
 
+  /** Corps a user's roles reach (every corp for a global role), for the console's corp switcher. */
+  async corpsOfRoles(
+    corpIds: Array<number | null>,
+  ): Promise<Array<{ id: number; slug: string; name: string }>> {
+    const { rows } = await this.db.query<{ id: number; slug: string; name: string }>(
+      'SELECT id, slug, name FROM corps WHERE $1::boolean OR id = ANY($2::int[]) ORDER BY id',
+      [corpIds.includes(null), corpIds.filter((c): c is number => c !== null)],
+    );
+    return rows;
+  }
+
   async corpIdOf(idOrSlug: string): Promise<number | undefined> {
     const { rows } = await this.db.query<{ id: number }>(
       'SELECT id FROM corps WHERE slug = $1::text OR id::text = $1::text',

@@ -48,20 +48,20 @@ export interface AuthRoutesDeps {
   allowedOrigins?: string[];
 }
 
+/** Sets the cookie of a new session; returns what the client may see of it. */
+export function issueSession(reply: FastifyReply, cookie: CookieMode, s: NewSession) {
+  reply.header('set-cookie', sessionCookie(cookie, s.token, (s.expiresAt.getTime() - Date.now()) / 1000));
+  reply.header('cache-control', 'no-store');
+  return { stage: s.stage, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
+}
+
 /** Sign-in, TOTP, sign-out, the caller's own account and API tokens. */
 export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
   const meta = (request: FastifyRequest): RequestMeta => ({
     ip: request.ip,
     userAgent: request.headers['user-agent'],
   });
-  const issue = (reply: FastifyReply, s: NewSession) => {
-    reply.header(
-      'set-cookie',
-      sessionCookie(deps.cookie, s.token, (s.expiresAt.getTime() - Date.now()) / 1000),
-    );
-    reply.header('cache-control', 'no-store');
-    return { stage: s.stage, csrfToken: s.csrfToken, expiresAt: s.expiresAt };
-  };
+  const issue = (reply: FastifyReply, s: NewSession) => issueSession(reply, deps.cookie, s);
 
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
@@ -162,7 +162,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
           response: {
             200: z.object({
               user: z.object({ id: z.string(), username: z.string() }),
-              via: z.enum(['session', 'token']),
+              via: z.enum(['session', 'token', 'cli']),
               stage: z.enum(['totp', 'enrol', 'full']),
               totpEnrolled: z.boolean(),
               roles: z.array(
@@ -174,6 +174,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
                 }),
               ),
               permissions: z.array(z.string()),
+              corps: z.array(z.object({ id: z.number(), slug: z.string(), name: z.string() })),
               csrfToken: z.string().optional(),
               sessionExpiresAt: z.date().optional(),
             }),
@@ -195,6 +196,7 @@ export function authRoutes(deps: AuthRoutesDeps): FastifyPluginAsync {
             departmentId: r.departmentId,
           })),
           permissions: permissionsOf(p),
+          corps: await deps.repo.corpsOfRoles(p.roles.map((r) => r.corpId)),
           csrfToken: p.csrfToken,
           sessionExpiresAt: p.sessionExpiresAt,
         };

@@ -33,6 +33,9 @@ export function csrfMatches(sessionToken: string, presented: string | undefined)
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
+/** How a user proved who they are before a session starts. */
+export type SignInMethod = 'password' | 'oidc' | 'wecom';
+
 export interface RequestMeta {
   ip: string;
   userAgent?: string;
@@ -109,12 +112,30 @@ export class AuthService {
       await this.failed(user, username, meta, !ok ? 'bad_password' : 'disabled', 'auth.sign_in');
       throw badCredentials();
     }
+    return this.startVerifiedSession(user, 'password', meta, input.presentedSession);
+  }
+
+  /**
+   * Signs in a user whose identity was verified (password, or an identity provider that mapped
+   * to this enabled account): always a new session, ending any session presented with the request
+   * (no fixation). Its stage is `totp` when the user enrolled TOTP, `enrol` when a role requires
+   * TOTP and none is enrolled, else `full`: single sign-on does not replace Vigil's TOTP.
+   */
+  async startVerifiedSession(
+    user: User,
+    method: SignInMethod,
+    meta: RequestMeta,
+    presentedSession?: string,
+    context: { corpId?: number | null; details?: Record<string, unknown> } = {},
+  ): Promise<NewSession> {
+    const { config, audit } = this.deps;
     return withTransaction(this.deps.pool, async (client) => {
       const repo = new AccessRepository(client);
       await repo.resetFailures(user.id);
-      await repo.recordAttempt(meta.ip, username, true);
-      if (input.presentedSession) {
-        const old = await repo.findSession(tokenHash(input.presentedSession), config.session.idleMinutes);
+      // The attempts table meters password guessing; other methods have no password to guess.
+      if (method === 'password') await repo.recordAttempt(meta.ip, user.username, true);
+      if (presentedSession) {
+        const old = await repo.findSession(tokenHash(presentedSession), config.session.idleMinutes);
         if (old) await repo.endSession(old.id, 'replaced');
       }
       const roles = await repo.rolesOf(user.id);
@@ -123,11 +144,12 @@ export class AuthService {
       await audit.record(client, {
         actor: `user:${user.id}`,
         actorIp: meta.ip,
+        corpId: context.corpId ?? null,
         action: 'auth.sign_in',
         result: 'allowed',
         resourceType: 'session',
         resourceIds: [session.sessionId],
-        details: { username, stage },
+        details: { ...context.details, username: user.username, stage, method },
       });
       return session.value;
     });

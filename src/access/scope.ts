@@ -11,7 +11,7 @@ export interface Grant {
 const STAGE_PERMISSIONS: Record<SessionStage, ReadonlySet<string>> = {
   totp: new Set(['auth.session', 'auth.totp.verify']),
   enrol: new Set(['auth.session', 'auth.totp.enroll']),
-  full: new Set(['auth.session', 'auth.totp.enroll', 'tokens.own']),
+  full: new Set(['auth.session', 'auth.totp.enroll', 'tokens.own', 'notifications.own']),
 };
 
 /** True when the principal's session stage allows a self permission (tokens never hold them). */

@@ -56,7 +56,8 @@ export interface Principal {
   username: string;
   /** How the audit log names the caller: 'user:<id>' or 'token:<id>'. */
   actor: string;
-  via: 'session' | 'token';
+  /** cli: an operator's command run as this user on the server (`vigil search --as`). */
+  via: 'session' | 'token' | 'cli';
   sessionId?: string;
   tokenId?: string;
   stage: SessionStage;

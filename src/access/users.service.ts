@@ -98,6 +98,20 @@ export class UsersService {
       const repo = new AccessRepository(client);
       if (await repo.findUserByName(username))
         throw new AppError(409, 'already_exists', `user ${username} exists`);
+      if (input.employeeUserid) {
+        if (input.corpId == null)
+          throw new AppError(400, 'validation_failed', 'an employee link needs the corp of the employee');
+        const known = await client.query('SELECT 1 FROM employees WHERE corp_id = $1 AND userid = $2', [
+          input.corpId,
+          input.employeeUserid,
+        ]);
+        if (known.rowCount === 0)
+          throw new AppError(
+            400,
+            'unknown_employee',
+            `no employee ${input.employeeUserid} in this corp: sync the organisation from WeCom first`,
+          );
+      }
       const user = await repo.insertUser({
         username,
         displayName: input.displayName ?? null,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../platform/db/pool.js';
 import type { AuditEvent, AuditKind, AuditResult, StoredCheckpoint } from './types.js';
+import type { SignatureAlgorithm } from './checkpoint.js';
 
 // Any constant works as long as every process uses the same one ("audt").
 export const AUDIT_CHAIN_LOCK = 0x61_75_64_74;
@@ -45,6 +46,7 @@ interface CheckpointRow {
   tree_state: Buffer[];
   origin: string;
   key_name: string;
+  signature_alg: SignatureAlgorithm;
   note: string;
   created_at: Date;
 }
@@ -56,6 +58,7 @@ const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({
   treeState: r.tree_state,
   origin: r.origin,
   keyName: r.key_name,
+  signatureAlg: r.signature_alg,
   note: r.note,
   createdAt: r.created_at,
 });
@@ -223,9 +226,9 @@ export class AuditRepository {
 
   async insertCheckpoint(c: Omit<StoredCheckpoint, 'id' | 'createdAt'>): Promise<StoredCheckpoint> {
     const { rows } = await this.db.query<CheckpointRow>(
-      `INSERT INTO audit_checkpoints (tree_size, root_hash, tree_state, origin, key_name, note)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [c.treeSize, c.rootHash, c.treeState, c.origin, c.keyName, c.note],
+      `INSERT INTO audit_checkpoints (tree_size, root_hash, tree_state, origin, key_name, signature_alg, note)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [c.treeSize, c.rootHash, c.treeState, c.origin, c.keyName, c.signatureAlg, c.note],
     );
     return toCheckpoint(rows[0]!);
   }

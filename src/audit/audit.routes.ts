@@ -157,7 +157,11 @@ export function auditRoutes(deps: { pool: Pool; service: AuditService }): Fastif
               treeSize: z.number(),
               note: z.string(),
               createdAt: z.date(),
+              /** The algorithm that signed this checkpoint: ed25519 or sm2 (GB/T 32918.2, SM3). */
+              signatureAlg: z.enum(['ed25519', 'sm2']),
               verifierKey: z.string(),
+              /** Keys of earlier algorithms (after switching `audit.signature`), still trusted. */
+              previousVerifierKeys: z.array(z.string()),
             }),
           },
         },
@@ -170,7 +174,9 @@ export function auditRoutes(deps: { pool: Pool; service: AuditService }): Fastif
           treeSize: cp.treeSize,
           note: cp.note,
           createdAt: cp.createdAt,
+          signatureAlg: cp.signatureAlg,
           verifierKey: await deps.service.verifierKey(),
+          previousVerifierKeys: (await deps.service.trustedVerifierKeys()).slice(1),
         };
       },
     );

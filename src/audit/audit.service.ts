@@ -59,6 +59,12 @@ export class AuditService {
     return verifierKeyFor(await this.signer());
   }
 
+  /** The current verifier key and those of earlier signing keys (another `audit.signature`). */
+  async trustedVerifierKeys(): Promise<string[]> {
+    const signer = await this.signer();
+    return [verifierKeyFor(signer), ...(signer.previousVerifierKeys ?? [])];
+  }
+
   /**
    * Signs a checkpoint over the whole log when it grew since the last one (the new entries'
    * chain is checked first), stores it, then publishes every stored checkpoint not yet exported.
@@ -88,6 +94,11 @@ export class AuditService {
       await extendTree(client, acc, prevHash, size);
       const rootHash = acc.root();
       const signer = await this.signer();
+      const algorithm = signer.algorithm ?? 'ed25519';
+      if (algorithm !== this.deps.config.signature)
+        throw new Error(
+          `audit.signature is ${this.deps.config.signature} but the checkpoint signer uses ${algorithm}`,
+        );
       const note = await this.sign(signer, { origin: this.deps.config.origin, size, rootHash });
       verifyCheckpoint(note, [verifierKeyFor(signer)], { origin: this.deps.config.origin });
       const checkpoint = await repo.insertCheckpoint({
@@ -96,6 +107,7 @@ export class AuditService {
         treeState: acc.state().hashes,
         origin: this.deps.config.origin,
         keyName: signer.keyName,
+        signatureAlg: algorithm,
         note,
       });
       return { checkpoint, created: true };
@@ -110,7 +122,7 @@ export class AuditService {
   ): Promise<string> {
     const body = formatCheckpointBody(cp);
     const signature = await signer.sign(Buffer.from(body, 'utf8'));
-    const keyId = keyIdOf(signer.keyName, signer.publicKey);
+    const keyId = keyIdOf(signer.keyName, signer.publicKey, signer.algorithm ?? 'ed25519');
     return `${body}\n\u2014 ${signer.keyName} ${Buffer.concat([keyId, signature]).toString('base64')}\n`;
   }
 
@@ -143,6 +155,7 @@ export class AuditService {
               treeSize: c.treeSize,
               rootHash: c.rootHash.toString('base64'),
               createdAt: c.createdAt.toISOString(),
+              alg: c.signatureAlg,
               note: c.note,
             }) + '\n',
         )
@@ -159,9 +172,9 @@ export class AuditService {
     return pending.length;
   }
 
-  /** Verifies the log against stored checkpoints, the exported file and the signing key. */
+  /** Verifies the log against stored checkpoints, the exported file and the signing keys. */
   async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
-    return verifyAuditLog(this.deps.pool, { verifierKeys: [await this.verifierKey()], ...options });
+    return verifyAuditLog(this.deps.pool, { verifierKeys: await this.trustedVerifierKeys(), ...options });
   }
 
   /** Inclusion proof of entry `seq` in a checkpoint (the latest when none is named). */

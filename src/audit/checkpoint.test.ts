@@ -1,10 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CheckpointError,
   createNoteSigner,
+  createSm2NoteSigner,
   formatCheckpointBody,
+  formatVerifierKey,
   generateSigningKey,
+  generateSm2SigningKey,
   keyIdOf,
   parseCheckpoint,
   parseVerifierKey,
@@ -12,9 +19,11 @@ import {
   verifierKeyOf,
   verifyCheckpoint,
   verifyNote,
+  verifyNoteSigners,
   type Checkpoint,
 } from './checkpoint.js';
 import { consistencyProof, leafHash, rootFromLeafHashes, verifyConsistency } from './merkle.js';
+import { SM2_CURVE, sm2PublicKeyToSpki, sm2SignatureToDer } from './sm2.js';
 
 const key = generateSigningKey();
 const signer = createNoteSigner('vigil.example/audit', key);
@@ -132,5 +141,115 @@ describe('checkpoint + consistency: a rewritten log cannot pass against an expor
         consistencyProof(leaves, 12, 20),
       ),
     ).toBe(true);
+  });
+});
+
+describe('SM2 checkpoints (audit.signature: sm2)', () => {
+  const name = 'vigil.example/audit';
+  const sm2Signer = createSm2NoteSigner(name, generateSm2SigningKey());
+  const sm2Vkey = formatVerifierKey(name, sm2Signer.publicKey, 'sm2');
+  const note = signCheckpoint(cp, [sm2Signer]);
+  const [body, sigLine] = note.split('\n\n') as [string, string];
+  const vkeyBytes = (k: string) => Buffer.from(/^[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(k)![1]!, 'base64');
+  const sigOf = (n: string) => Buffer.from(n.split('\n\n')[1]!.trim().split(' ')[2]!, 'base64');
+
+  it('signs with r ‖ s under a key id that binds the type 0xff ‖ "sm2-sm3/1234567812345678"', () => {
+    expect(sigLine.trimEnd()).toMatch(/^— vigil\.example\/audit [A-Za-z0-9+/]+=*$/);
+    const raw = sigOf(note);
+    expect(raw).toHaveLength(4 + 64);
+    const type = Buffer.concat([Buffer.from([0xff]), Buffer.from('sm2-sm3/1234567812345678')]);
+    const expectedId = createHash('sha256')
+      .update(`${name}\n`)
+      .update(type)
+      .update(sm2Signer.publicKey)
+      .digest()
+      .subarray(0, 4);
+    expect(raw.subarray(0, 4)).toEqual(expectedId);
+    expect(keyIdOf(name, sm2Signer.publicKey, 'sm2')).toEqual(expectedId);
+    expect(keyIdOf(name, sm2Signer.publicKey)).not.toEqual(expectedId); // Ed25519 type byte
+    const v = parseVerifierKey(sm2Vkey);
+    expect(v).toMatchObject({ name, algorithm: 'sm2' });
+    expect(v.publicKey).toEqual(sm2Signer.publicKey);
+    expect(vkeyBytes(sm2Vkey)).toEqual(Buffer.concat([type, sm2Signer.publicKey]));
+    expect(parseVerifierKey(vkey).algorithm).toBe('ed25519');
+  });
+
+  it('verifies with the SM2 key only; a mixed trust list picks the key, and algorithm, by key id', () => {
+    expect(verifyCheckpoint(note, [sm2Vkey], { origin: cp.origin })).toEqual({ ...cp, extensions: [] });
+    expect(() => verifyCheckpoint(note, [vkey])).toThrow(/no signature from a trusted key/);
+    const edNote = signCheckpoint(cp, [signer]);
+    expect(verifyNoteSigners(note, [vkey, sm2Vkey]).verifiedBy.map((v) => v.algorithm)).toEqual(['sm2']);
+    expect(verifyNoteSigners(edNote, [vkey, sm2Vkey]).verifiedBy.map((v) => v.algorithm)).toEqual([
+      'ed25519',
+    ]);
+    const both = signCheckpoint(cp, [signer, sm2Signer]);
+    expect(verifyNoteSigners(both, [sm2Vkey, vkey]).verifiedBy).toHaveLength(2);
+  });
+
+  it('fails for a tampered body or signature, (r, n - s), an impostor key or a bad verifier key', () => {
+    const fails = (n: string, trusted: string[] = [sm2Vkey]) =>
+      expect(() => verifyCheckpoint(n, trusted)).toThrow(CheckpointError);
+    fails(note.replace('\n42\n', '\n43\n'));
+    fails(note.replace('ww0001', 'ww0002'));
+    for (const byte of [4, 20, 36, 67]) {
+      const raw = sigOf(note);
+      raw[byte]! ^= 0x40;
+      fails(`${body}\n\n— ${name} ${raw.toString('base64')}\n`);
+    }
+    const raw = sigOf(note);
+    const s = BigInt(`0x${raw.subarray(36).toString('hex')}`);
+    const flipped = Buffer.concat([
+      raw.subarray(0, 36),
+      Buffer.from((SM2_CURVE.n - s).toString(16).padStart(64, '0'), 'hex'),
+    ]);
+    fails(`${body}\n\n— ${name} ${flipped.toString('base64')}\n`);
+    fails(`${body}\n\n— ${name} ${raw.subarray(0, 67).toString('base64')}\n`); // truncated
+    const impostor = createSm2NoteSigner(name, generateSm2SigningKey());
+    fails(signCheckpoint(cp, [impostor]));
+    fails(note, [formatVerifierKey(name, impostor.publicKey, 'sm2')]);
+    // An SM2 signer cannot pass as the Ed25519 key of the same name, or the other way round.
+    fails(note, [vkey]);
+    fails(signCheckpoint(cp, [signer]));
+    const offCurve = vkeyBytes(sm2Vkey);
+    offCurve[offCurve.length - 1]! ^= 1;
+    const badPub = offCurve.subarray(-65);
+    const badId = createHash('sha256')
+      .update(`${name}\n`)
+      .update(offCurve)
+      .digest()
+      .subarray(0, 4)
+      .toString('hex');
+    expect(() => parseVerifierKey(`${name}+${badId}+${offCurve.toString('base64')}`)).toThrow(/not a point/);
+    expect(() => formatVerifierKey(name, badPub.subarray(1), 'sm2')).toThrow(RangeError);
+  });
+
+  it('signs the note text with standard SM2 that OpenSSL 3 verifies (distid 1234567812345678)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-note-sm2-'));
+    try {
+      const write = (f: string, data: Buffer | string) => (writeFileSync(join(dir, f), data), join(dir, f));
+      const spki = sm2PublicKeyToSpki(parseVerifierKey(sm2Vkey).publicKey);
+      const pub = write(
+        'pub.pem',
+        `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n-----END PUBLIC KEY-----\n`,
+      );
+      const verify = (text: string, sig: Buffer) => {
+        const args = ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-rawin', '-digest', 'sm3'];
+        args.push('-in', write('msg', text), '-sigfile', write('sig', sig));
+        args.push('-pkeyopt', 'distid:1234567812345678');
+        try {
+          return execFileSync('openssl', args, { stdio: 'pipe' })
+            .toString()
+            .includes('Verified Successfully');
+        } catch (err) {
+          if (String((err as { stdout?: Buffer }).stdout).includes('Verification Failure')) return false;
+          throw err;
+        }
+      };
+      const sig = sm2SignatureToDer(sigOf(note).subarray(4));
+      expect(verify(`${body}\n`, sig)).toBe(true);
+      expect(verify(`${body}\n`.replace('42', '43'), sig)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

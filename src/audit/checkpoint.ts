@@ -1,5 +1,5 @@
 /**
- * C2SP tlog-checkpoint as a C2SP signed note, signed with Ed25519.
+ * C2SP tlog-checkpoint as a C2SP signed note, signed with Ed25519 (default) or SM2.
  *
  *   <origin>\n<tree size>\n<base64 root hash>\n[<extension line>\n]*
  *   \n
@@ -9,6 +9,15 @@
  * `<name>+<hex key id>+<base64(0x01 ‖ public key)>`, as in Go's golang.org/x/mod/sumdb/note, so
  * witnesses and auditors can use standard tools. Checkpoints must leave the box (WORM bucket,
  * auditor mail, witness): a re-built and re-signed log is caught only by comparing with a copy.
+ *
+ * SM2 (国密, GB/T 32918.2 over SM3, distinguishing ID 1234567812345678; see sm2.ts) uses the
+ * signature type C2SP reserves for unassigned algorithms, 0xff followed by an identifier:
+ *   type      = 0xff ‖ "sm2-sm3/1234567812345678"
+ *   key id    = SHA-256(name ‖ "\n" ‖ type ‖ 65-byte uncompressed public key)[:4]
+ *   vkey      = <name>+<hex key id>+<base64(type ‖ public key)>
+ *   signature = r ‖ s, 32 bytes each, big-endian (64 bytes; DER only for OpenSSL interop)
+ * The algorithm is thus bound into the key id and the verifier key: a note's signature line names
+ * (name, key id), which selects the trusted verifier key and with it the algorithm.
  */
 import {
   createHash,
@@ -20,8 +29,30 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { HASH_SIZE } from './merkle.js';
+import {
+  Sm2Error,
+  assertSm2PublicKey,
+  generateSm2PrivateKey,
+  sm2PrivateKeyFromPkcs8,
+  sm2PrivateKeyToPkcs8,
+  sm2PublicKey,
+  sm2Sign,
+  sm2Verify,
+} from './sm2.js';
+
+/** Checkpoint signature algorithms (`audit.signature`). */
+export type SignatureAlgorithm = 'ed25519' | 'sm2';
+export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = ['ed25519', 'sm2'];
 
 const ED25519_ALG = 0x01;
+/** C2SP signed-note signature type of SM2-with-SM3 notes: 0xff ‖ identifier (see above). */
+const SM2_TYPE = Buffer.concat([Buffer.from([0xff]), Buffer.from('sm2-sm3/1234567812345678', 'ascii')]);
+const SIGNATURE_TYPE: Record<SignatureAlgorithm, Buffer> = {
+  ed25519: Buffer.from([ED25519_ALG]),
+  sm2: SM2_TYPE,
+};
+const PUBLIC_KEY_SIZE: Record<SignatureAlgorithm, number> = { ed25519: 32, sm2: 65 };
+const SIGNATURE_SIZE: Record<SignatureAlgorithm, number> = { ed25519: 64, sm2: 64 };
 const SIG_PREFIX = '\u2014 '; // "— " (em dash, space)
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -49,7 +80,10 @@ export interface NoteSigner {
 export interface NoteVerifier {
   name: string;
   keyId: Buffer;
+  /** Raw public key: 32 bytes (Ed25519) or 65 bytes uncompressed (SM2). */
   publicKey: Buffer;
+  /** Absent means Ed25519. */
+  algorithm?: SignatureAlgorithm;
 }
 
 /** Malformed note, or no valid signature from a trusted key. */
@@ -66,15 +100,35 @@ function assertKeyName(name: string): void {
     throw new RangeError('key name must be non-empty, without spaces or "+"');
 }
 
-/** Key id of an Ed25519 key under a name (first 4 bytes of SHA-256(name ‖ \n ‖ 0x01 ‖ pub)). */
-export function keyIdOf(name: string, publicKey: Uint8Array): Buffer {
+/**
+ * Key id of a key under a name: the first 4 bytes of SHA-256(name ‖ \n ‖ signature type ‖ pub),
+ * with type 0x01 for Ed25519 and 0xff ‖ "sm2-sm3/1234567812345678" for SM2.
+ */
+export function keyIdOf(
+  name: string,
+  publicKey: Uint8Array,
+  algorithm: SignatureAlgorithm = 'ed25519',
+): Buffer {
   return createHash('sha256')
     .update(name, 'utf8')
     .update('\n')
-    .update(Buffer.from([ED25519_ALG]))
+    .update(SIGNATURE_TYPE[algorithm])
     .update(publicKey)
     .digest()
     .subarray(0, 4);
+}
+
+/** The verifier key string `<name>+<hex key id>+<base64(type ‖ pub)>` of a public key. */
+export function formatVerifierKey(
+  name: string,
+  publicKey: Uint8Array,
+  algorithm: SignatureAlgorithm = 'ed25519',
+): string {
+  assertKeyName(name);
+  if (publicKey.length !== PUBLIC_KEY_SIZE[algorithm])
+    throw new RangeError(`${algorithm} public key must be ${PUBLIC_KEY_SIZE[algorithm]} bytes`);
+  const id = keyIdOf(name, publicKey, algorithm).toString('hex');
+  return `${name}+${id}+${Buffer.concat([SIGNATURE_TYPE[algorithm], publicKey]).toString('base64')}`;
 }
 
 function rawPublicKey(key: KeyObject): Buffer {
@@ -102,6 +156,20 @@ export function createNoteSigner(name: string, privateKey: Buffer | string | Key
   return { name, keyId, sign: (message) => sign(null, message, key) };
 }
 
+/** A new SM2 signing key as PKCS#8 DER (the keyring secret `audit/sm2/default`). */
+export function generateSm2SigningKey(): Buffer {
+  return sm2PrivateKeyToPkcs8(generateSm2PrivateKey());
+}
+
+/** SM2 signer from a PKCS#8 DER SM2 private key (or the raw 32-byte private key). */
+export function createSm2NoteSigner(name: string, privateKey: Buffer): NoteSigner & { publicKey: Buffer } {
+  assertKeyName(name);
+  const d = privateKey.length === 32 ? privateKey : sm2PrivateKeyFromPkcs8(privateKey);
+  const publicKey = sm2PublicKey(d);
+  const keyId = keyIdOf(name, publicKey, 'sm2');
+  return { name, keyId, publicKey, sign: (message) => sm2Sign(message, d, { publicKey }) };
+}
+
 /** Verifier key string `<name>+<hex id>+<base64(0x01 ‖ pub)>` for a signer's private key. */
 export function verifierKeyOf(name: string, privateKey: Buffer | string | KeyObject): string {
   assertKeyName(name);
@@ -111,8 +179,7 @@ export function verifierKeyOf(name: string, privateKey: Buffer | string | KeyObj
       : createPrivateKey(
           Buffer.isBuffer(privateKey) ? { key: privateKey, format: 'der', type: 'pkcs8' } : privateKey,
         );
-  const pub = rawPublicKey(createPublicKey(key));
-  return `${name}+${keyIdOf(name, pub).toString('hex')}+${Buffer.concat([Buffer.from([ED25519_ALG]), pub]).toString('base64')}`;
+  return formatVerifierKey(name, rawPublicKey(createPublicKey(key)));
 }
 
 /** Parses a verifier key string; checks that the embedded key id matches. */
@@ -121,11 +188,24 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
   if (!m) throw new CheckpointError('malformed verifier key');
   const [, name, idHex, b64] = m;
   const raw = Buffer.from(b64!, 'base64');
-  if (raw.length !== 33 || raw[0] !== ED25519_ALG) throw new CheckpointError('verifier key is not Ed25519');
-  const publicKey = raw.subarray(1);
-  const keyId = keyIdOf(name!, publicKey);
+  const algorithm = SIGNATURE_ALGORITHMS.find(
+    (alg) =>
+      raw.length === SIGNATURE_TYPE[alg].length + PUBLIC_KEY_SIZE[alg] &&
+      raw.subarray(0, SIGNATURE_TYPE[alg].length).equals(SIGNATURE_TYPE[alg]),
+  );
+  if (!algorithm) throw new CheckpointError('verifier key is neither Ed25519 nor SM2');
+  const publicKey = raw.subarray(SIGNATURE_TYPE[algorithm].length);
+  if (algorithm === 'sm2') {
+    try {
+      assertSm2PublicKey(publicKey);
+    } catch (err) {
+      if (err instanceof Sm2Error) throw new CheckpointError(`verifier key: ${err.message}`);
+      throw err;
+    }
+  }
+  const keyId = keyIdOf(name!, publicKey, algorithm);
   if (keyId.toString('hex') !== idHex) throw new CheckpointError('verifier key id does not match its key');
-  return { name: name!, keyId, publicKey };
+  return { name: name!, keyId, publicKey, algorithm };
 }
 
 /** The note body (what is signed) for a checkpoint. */
@@ -198,24 +278,39 @@ export function parseCheckpoint(note: string): {
  * verify is an error. Signatures from unknown keys (e.g. other witnesses) are ignored.
  */
 export function verifyNote(note: string, trusted: ReadonlyArray<NoteVerifier | string>): string {
+  return verifyNoteSigners(note, trusted).body;
+}
+
+/** verifyNote, also returning the trusted verifiers whose signatures verified (with their algorithm). */
+export function verifyNoteSigners(
+  note: string,
+  trusted: ReadonlyArray<NoteVerifier | string>,
+): { body: string; verifiedBy: NoteVerifier[] } {
   const { body, signatures } = parseNote(note);
   const verifiers = trusted.map((t) => (typeof t === 'string' ? parseVerifierKey(t) : t));
   const msg = Buffer.from(body, 'utf8');
-  let good = 0;
+  const verifiedBy: NoteVerifier[] = [];
   for (const sig of signatures) {
     const v = verifiers.find((x) => x.name === sig.name && x.keyId.equals(sig.keyId));
     if (!v) continue;
-    const pub = createPublicKey({
-      key: Buffer.concat([ED25519_SPKI_PREFIX, v.publicKey]),
-      format: 'der',
-      type: 'spki',
-    });
-    if (sig.signature.length !== 64 || !verify(null, msg, pub, sig.signature))
-      throw new CheckpointError(`invalid signature by ${sig.name}`);
-    good++;
+    if (!verifySignature(v, msg, sig.signature))
+      throw new CheckpointError(`invalid ${v.algorithm ?? 'ed25519'} signature by ${sig.name}`);
+    verifiedBy.push(v);
   }
-  if (good === 0) throw new CheckpointError('no signature from a trusted key');
-  return body;
+  if (verifiedBy.length === 0) throw new CheckpointError('no signature from a trusted key');
+  return { body, verifiedBy };
+}
+
+function verifySignature(v: NoteVerifier, msg: Buffer, signature: Buffer): boolean {
+  const algorithm = v.algorithm ?? 'ed25519';
+  if (signature.length !== SIGNATURE_SIZE[algorithm]) return false;
+  if (algorithm === 'sm2') return sm2Verify(msg, signature, v.publicKey);
+  const pub = createPublicKey({
+    key: Buffer.concat([ED25519_SPKI_PREFIX, v.publicKey]),
+    format: 'der',
+    type: 'spki',
+  });
+  return verify(null, msg, pub, signature);
 }
 
 /** Verifies a checkpoint note (see verifyNote) and parses it; optionally pins the origin. */

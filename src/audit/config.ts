@@ -17,6 +17,11 @@ export const auditConfigSchema = z
       .string()
       .regex(/^[^\s+]+$/, 'expected a name without spaces or "+"')
       .default('vigil-audit'),
+    /**
+     * Checkpoint signature algorithm: Ed25519, or SM2 (GB/T 32918.2 over SM3, ID
+     * 1234567812345678) where 国密 is required. Switching keeps older checkpoints verifiable.
+     */
+    signature: z.enum(['ed25519', 'sm2'], { error: 'expected ed25519 or sm2' }).default('ed25519'),
     /** How long entries are kept; purge deletes older ones after recording an anchor. */
     retentionDays: z.coerce
       .number({ error: 'expected a number of days' })

@@ -37,11 +37,12 @@ export function toSyslogLine(e: AuditEvent, host = hostname()): string {
 
 /** A checkpoint note as one RFC 5424 line (newlines escaped as \n in MSG). */
 export function checkpointSyslogLine(
-  cp: { id: string; treeSize: number; note: string; createdAt: Date },
+  cp: { id: string; treeSize: number; note: string; createdAt: Date; signatureAlg?: string },
   host = hostname(),
 ): string {
   const pri = FACILITY * 8 + 5;
-  const sd = `[${SD_ID} checkpoint="${sdValue(cp.id)}" size="${cp.treeSize}"]`;
+  const alg = cp.signatureAlg ? ` alg="${sdValue(cp.signatureAlg)}"` : '';
+  const sd = `[${SD_ID} checkpoint="${sdValue(cp.id)}" size="${cp.treeSize}"${alg}]`;
   return `<${pri}>1 ${cp.createdAt.toISOString()} ${printable(host, 255)} vigil - audit.checkpoint ${sd} ${JSON.stringify(cp.note)}`;
 }
 

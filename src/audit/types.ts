@@ -1,3 +1,5 @@
+import type { SignatureAlgorithm } from './checkpoint.js';
+
 /** What callers record: one access decision or change. Never message content. */
 export interface AuditEventInput {
   corpId?: number | null;
@@ -46,6 +48,8 @@ export interface StoredCheckpoint {
   treeState: Buffer[];
   origin: string;
   keyName: string;
+  /** The algorithm that signed `note` (the note binds it through its key id too). */
+  signatureAlg: SignatureAlgorithm;
   note: string;
   createdAt: Date;
 }

@@ -8,7 +8,13 @@ import { readFile } from 'node:fs/promises';
 import type { Pool } from '../platform/db/pool.js';
 import { AuditRepository } from './audit.repository.js';
 import { ZERO_HASH, entryHash } from './canonical.js';
-import { CheckpointError, parseCheckpoint, verifyCheckpoint } from './checkpoint.js';
+import {
+  CheckpointError,
+  SIGNATURE_ALGORITHMS,
+  parseCheckpoint,
+  verifyNoteSigners,
+  type SignatureAlgorithm,
+} from './checkpoint.js';
 import { MerkleAccumulator, leafHash } from './merkle.js';
 import type { AuditEvent } from './types.js';
 
@@ -55,20 +61,28 @@ interface CheckpointRef {
 
 const MAX_PROBLEMS = 100;
 
-/** Reads a checkpoints file written by the sink: one JSON object with a `note` per line. */
-export async function readCheckpointsFile(file: string): Promise<{ line: number; note: string }[]> {
+/**
+ * Reads a checkpoints file written by the sink: one JSON object with a `note` per line, and its
+ * signature algorithm `alg` (lines written before SM2 support have none: Ed25519).
+ */
+export async function readCheckpointsFile(
+  file: string,
+): Promise<{ line: number; note: string; alg?: SignatureAlgorithm }[]> {
   const text = await readFile(file, 'utf8');
-  const out: { line: number; note: string }[] = [];
+  const out: { line: number; note: string; alg?: SignatureAlgorithm }[] = [];
   text.split('\n').forEach((raw, i) => {
     if (!raw.trim()) return;
-    let note: unknown;
+    let parsed: { note?: unknown; alg?: unknown };
     try {
-      note = (JSON.parse(raw) as { note?: unknown }).note;
+      parsed = JSON.parse(raw) as { note?: unknown; alg?: unknown };
     } catch {
       throw new CheckpointError(`${file}:${i + 1}: not a JSON line`);
     }
+    const { note, alg } = parsed;
     if (typeof note !== 'string') throw new CheckpointError(`${file}:${i + 1}: no "note"`);
-    out.push({ line: i + 1, note });
+    if (alg !== undefined && !SIGNATURE_ALGORITHMS.includes(alg as SignatureAlgorithm))
+      throw new CheckpointError(`${file}:${i + 1}: unknown "alg" ${JSON.stringify(alg)}`);
+    out.push({ line: i + 1, note, alg: alg as SignatureAlgorithm | undefined });
   });
   return out;
 }
@@ -87,10 +101,20 @@ export async function verifyAuditLog(pool: Pool, options: VerifyOptions = {}): P
 
   // Checkpoints to compare: stored ones and, when given, exported ones.
   const refs: CheckpointRef[] = [];
-  const checkSignature = (source: string, note: string, size: number): boolean => {
+  // The signature must verify under a trusted key of the algorithm the checkpoint records (the
+  // key id in the note selects the key, and so the algorithm).
+  const checkSignature = (
+    source: string,
+    note: string,
+    size: number,
+    alg: SignatureAlgorithm | undefined,
+  ): boolean => {
     if (!options.verifierKeys?.length) return true;
     try {
-      verifyCheckpoint(note, options.verifierKeys);
+      parseCheckpoint(note);
+      const { verifiedBy } = verifyNoteSigners(note, options.verifierKeys);
+      if (alg && !verifiedBy.some((v) => (v.algorithm ?? 'ed25519') === alg))
+        throw new CheckpointError(`recorded as ${alg} but no trusted ${alg} signature verifies`);
       return true;
     } catch (err) {
       add(treeProblems, {
@@ -103,14 +127,14 @@ export async function verifyAuditLog(pool: Pool, options: VerifyOptions = {}): P
   };
   for (const cp of await repo.checkpoints()) {
     const source = `stored checkpoint #${cp.id}`;
-    if (checkSignature(source, cp.note, cp.treeSize))
+    if (checkSignature(source, cp.note, cp.treeSize, cp.signatureAlg))
       refs.push({ source, size: cp.treeSize, root: cp.rootHash });
   }
   if (options.checkpointsFile) {
-    for (const { line, note } of await readCheckpointsFile(options.checkpointsFile)) {
+    for (const { line, note, alg } of await readCheckpointsFile(options.checkpointsFile)) {
       const { checkpoint } = parseCheckpoint(note);
       const source = `exported checkpoint ${options.checkpointsFile}:${line}`;
-      if (checkSignature(source, note, checkpoint.size))
+      if (checkSignature(source, note, checkpoint.size, alg ?? 'ed25519'))
         refs.push({ source, size: checkpoint.size, root: checkpoint.rootHash });
     }
   }

@@ -2,7 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command } from 'commander';
 import { importJsonl } from '../wecom/connector/import.service.js';
-import { withCore } from './context.js';
+import { withContentAccess, withCore } from './context.js';
 import { createProgress } from './progress.js';
 
 /** `vigil import FILE.jsonl`: migrate decrypted WeCom-format messages from another archiver. */
@@ -37,56 +37,52 @@ export function importCommand(): Command {
     );
 }
 
-/** `vigil export`: a conversation or time range as decrypted WeCom-format JSONL, oldest first. */
+/** `vigil export`: messages under an export grant as WeCom-format JSONL, oldest first. */
 export function exportCommand(): Command {
   return new Command('export')
-    .description('export messages as WeCom-format JSONL (decrypted), oldest first')
+    .description(
+      'export messages under an approved export grant (JSONL, masked and watermarked as the user sees them)',
+    )
     .requiredOption('--corp <slug>', 'corp slug or id')
+    .requiredOption('--as <username>', 'the Vigil user exporting (the grant’s requester)')
+    .requiredOption('--grant <id>', 'the active export grant')
     .option('--conversation <id>', 'only this conversation')
     .option('--from <date>', 'messages at or after this time')
     .option('--to <date>', 'messages before this time')
     .option('--output <file>', 'write here instead of standard output')
     .action(
       (
-        o: { corp: string; conversation?: string; from?: string; to?: string; output?: string },
+        o: {
+          corp: string;
+          as: string;
+          grant: string;
+          conversation?: string;
+          from?: string;
+          to?: string;
+          output?: string;
+        },
         command: Command,
       ) =>
-        withCore(command, async (core) => {
+        withContentAccess(command, o.as, async ({ content }, viewer, core) => {
           const corp = await core.org.findCorp(o.corp);
           if (!corp) throw new Error(`corp ${o.corp} not found`);
           const out = o.output ? createWriteStream(o.output) : process.stdout;
-          let cursor: string | undefined;
+          const progress = createProgress('exporting');
           let written = 0;
-          let unreadable = 0;
-          do {
-            const page = await core.archive.search(
-              corp.id,
-              '',
-              {
-                conversationId: o.conversation,
-                from: o.from ? new Date(o.from) : undefined,
-                to: o.to ? new Date(o.to) : undefined,
-                ascending: true,
-              },
-              { cursor, limit: 500 },
-            );
-            for (const { message } of page.hits) {
-              if (message.content.state !== 'ok') {
-                unreadable++;
-                continue;
-              }
-              if (!out.write(message.content.raw + '\n')) await once(out, 'drain');
-              written++;
-            }
-            cursor = page.next ?? undefined;
-          } while (cursor);
+          for await (const line of content.export(viewer, corp.id, o.grant, {
+            conversationId: o.conversation,
+            from: o.from ? new Date(o.from) : undefined,
+            to: o.to ? new Date(o.to) : undefined,
+          })) {
+            if (!out.write(line)) await once(out, 'drain');
+            progress.update(++written);
+          }
+          progress.stop();
           if (o.output) {
             (out as ReturnType<typeof createWriteStream>).end();
             await once(out, 'close');
           }
-          process.stderr.write(
-            `exported ${written} message(s)${unreadable ? `; ${unreadable} destroyed or unreadable skipped` : ''}\n`,
-          );
+          process.stderr.write(`exported ${written} message(s)\n`);
         }),
     );
 }

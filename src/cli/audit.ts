@@ -20,7 +20,7 @@ async function withAudit<T>(command: Command, work: (audit: AuditService) => Pro
       pool: core.pool,
       config: config.audit,
       dataDir: config.dataDir,
-      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName),
+      signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName, config.audit.signature),
       logger,
     });
     return await work(audit);
@@ -101,7 +101,13 @@ export function auditCommand(): Command {
         const { checkpoint, created, published } = await service.checkpoint();
         process.stdout.write(
           `${created ? 'new' : 'unchanged'} checkpoint #${checkpoint.id}, tree size ${checkpoint.treeSize}; ` +
-            `${published} exported to ${service.checkpointsFile}\nverifier key: ${await service.verifierKey()}\n\n${checkpoint.note}`,
+            `${published} exported to ${service.checkpointsFile}\n` +
+            `verifier key: ${await service.verifierKey()}\n` +
+            (await service.trustedVerifierKeys())
+              .slice(1)
+              .map((k) => `earlier key, still trusted: ${k}\n`)
+              .join('') +
+            `\n${checkpoint.note}`,
         );
       });
     });

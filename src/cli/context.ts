@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import { openCore, type Core } from '../app.js';
+import { cliPrincipal } from '../access/cli-principal.js';
+import { contentAccessModule } from '../access/content/index.js';
+import type { Viewer } from '../access/content/content-access.service.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../platform/config/load.js';
 import type { VigilConfig } from '../platform/config/schema.js';
 import { createLogger, type Logger } from '../platform/logging/logger.js';
@@ -43,4 +47,25 @@ export async function withCore<T>(command: Command, work: (core: Core) => Promis
   } finally {
     await core.close();
   }
+}
+
+/** Runs `work` as a Vigil user through the content access service (scope, grants, masking, audit). */
+export async function withContentAccess<T>(
+  command: Command,
+  username: string,
+  work: (access: ReturnType<typeof contentAccessModule>, viewer: Viewer, core: Core) => Promise<T>,
+): Promise<T> {
+  const config = configFrom(command);
+  return withCore(command, async (core) => {
+    const access = contentAccessModule({
+      pool: core.pool,
+      archive: core.archive,
+      audit: new AuditLog(core.pool),
+      keyring: core.crypto.keyring,
+      org: core.org,
+      config: config.access,
+      blobs: core.blobs,
+    });
+    return work(access, { principal: await cliPrincipal(core.pool, username), ip: null }, core);
+  });
 }

@@ -10,10 +10,14 @@ import { searchCommand } from './search.js';
 import { emulatorCommand } from './emulator.js';
 import { scanCommand } from './scan.js';
 import { ingestCommand, wecomCommand } from './wecom.js';
+import { grantsCommand } from './grants.js';
+import { traceCommand } from './trace.js';
 import { usersCommand } from './users.js';
 import { policiesCommand } from './policies.js';
 import { exportCommand, importCommand } from './archive.js';
 import { auditCommand } from './audit.js';
+import { evidenceCommand } from './evidence.js';
+import { trainingCommand } from '../training/training.cli.js';
 
 const program = new Command('vigil')
   .description('Vigil — compliance archive and supervision for WeCom (企业微信) conversations')
@@ -45,6 +49,8 @@ Examples:
   $ vigil policies backtest --policy draft.yaml --corp demo --from 2026-10-01
   $ vigil users create --username li.lei --role compliance_officer --corp demo
   $ vigil audit verify             check the audit log's hash chain and Merkle checkpoints
+  $ vigil evidence verify case-42.zip --trusted-key evidence-key.pem   check an evidence package offline
+  $ vigil training import lms-export.csv --corp acme   training records (rejects listed by line)
 `,
   );
 
@@ -63,6 +69,10 @@ program.addCommand(importCommand());
 program.addCommand(exportCommand());
 program.addCommand(policiesCommand());
 program.addCommand(usersCommand());
+program.addCommand(grantsCommand());
+program.addCommand(traceCommand());
 program.addCommand(auditCommand());
+program.addCommand(evidenceCommand());
+program.addCommand(trainingCommand());
 
 program.parseAsync(process.argv).catch(fail);

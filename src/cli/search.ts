@@ -1,14 +1,14 @@
 import { Command } from 'commander';
-import { openCore } from '../app.js';
-import type { SearchHit } from '../archive/archive.service.js';
-import { cliLogger, configFrom } from './context.js';
+import type { ViewedMessage } from '../access/content/present.js';
+import { withContentAccess } from './context.js';
 
-/** `vigil search`: the operators' archive search (goes through the access service once it exists). */
+/** `vigil search`: archive search as a Vigil user, through the content access service. */
 export function searchCommand(): Command {
   return new Command('search')
-    .description('search the archive: phrases, AND / OR / NOT, filters')
+    .description('search the archive as a user (their scope and grants apply; audited)')
     .argument('<query>', 'e.g. 回扣, "保本 稳赚", 回扣 AND (返点 OR 好处费) NOT 测试')
     .requiredOption('--corp <slug>', 'corp slug or id')
+    .requiredOption('--as <username>', 'the Vigil user searching')
     .option('--from <date>', 'messages at or after this time')
     .option('--to <date>', 'messages before this time')
     .option('--employee <userid>', 'conversations of this employee')
@@ -16,13 +16,12 @@ export function searchCommand(): Command {
     .option('--type <msgtypes>', 'comma-separated message types')
     .option('--limit <n>', 'results', '20')
     .option('--json', 'one JSON object per hit')
-    .action(async (query: string, options: Record<string, string | undefined>, command: Command) => {
-      const config = configFrom(command);
-      const core = await openCore(config, cliLogger(config));
-      try {
+    .action((query: string, options: Record<string, string | undefined>, command: Command) =>
+      withContentAccess(command, options.as!, async ({ content }, viewer, core) => {
         const corp = await core.org.findCorp(options.corp!);
         if (!corp) throw new Error(`corp ${options.corp} not found`);
-        const page = await core.archive.search(
+        const page = await content.search(
+          viewer,
           corp.id,
           query,
           {
@@ -34,29 +33,28 @@ export function searchCommand(): Command {
           },
           { limit: Number(options.limit) },
         );
-        for (const hit of page.hits)
+        for (const hit of page.items)
           process.stdout.write((options.json ? JSON.stringify(hit) : formatHit(hit)) + '\n');
         if (!options.json)
-          process.stdout.write(`${page.hits.length} result(s)${page.next ? ' (more: raise --limit)' : ''}\n`);
-      } finally {
-        await core.close();
-      }
-    });
+          process.stdout.write(
+            `${page.items.length} result(s)${page.next ? ' (more: raise --limit)' : ''} · ${page.watermark}\n`,
+          );
+      }),
+    );
 }
 
-function formatHit(hit: SearchHit): string {
-  const m = hit.message;
+function formatHit(m: ViewedMessage): string {
   const head = `${m.msgTime.toISOString()}  ${m.msgid}  ${m.senderId ?? '-'}  ${m.msgtype}`;
   if (m.content.state !== 'ok')
     return `${head}  [${m.content.state === 'destroyed' ? 'destroyed by retention' : 'unreadable'}]`;
-  if (!hit.highlight) return head;
+  const h = m.highlight;
+  if (!h) return head;
   let text = '';
   let at = 0;
-  for (const r of hit.highlight.ranges) {
-    text +=
-      hit.highlight.snippet.slice(at, r.start) + '【' + hit.highlight.snippet.slice(r.start, r.end) + '】';
+  for (const r of h.ranges) {
+    text += h.snippet.slice(at, r.start) + '【' + h.snippet.slice(r.start, r.end) + '】';
     at = r.end;
   }
-  text += hit.highlight.snippet.slice(at);
-  return `${head}\n    ${hit.highlight.truncatedStart ? '…' : ''}${text.replace(/\s+/g, ' ')}${hit.highlight.truncatedEnd ? '…' : ''}`;
+  text += h.snippet.slice(at);
+  return `${head}\n    ${h.truncatedStart ? '…' : ''}${text.replace(/\s+/g, ' ')}${h.truncatedEnd ? '…' : ''}`;
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { startVigil, type Mode } from '../app.js';
+import { startVigil, type Mode, type Vigil } from '../app.js';
 import { configFrom, onShutdown } from './context.js';
 
 function startCommand(mode: Mode, description: string): Command {
@@ -18,7 +18,7 @@ export const workerCommand = () => startCommand('worker', 'run background jobs o
 
 function printBanner(
   url: string,
-  demo: { corpSlug: string; created: boolean } | undefined,
+  demo: Vigil['demo'],
   embedded: boolean,
   admin: { username: string; password?: string } | undefined,
 ): void {
@@ -35,11 +35,17 @@ function printBanner(
       `  Demo corp:          "${demo.corpSlug}" ${demo.created ? '(created now)' : '(already seeded)'}`,
     );
   }
+  for (const account of demo?.accounts ?? [])
+    lines.push(`  Demo ${account.role.padEnd(19)} ${account.username} / ${account.password}`);
+  if (demo?.accounts?.length)
+    lines.push(
+      '                      shown once: sign in at the console, scan the TOTP QR code, review alerts.',
+    );
   if (admin?.password) {
     lines.push(
       `  Administrator:      ${admin.username} / ${admin.password}`,
-      '                      shown once: sign in (POST /api/v1/auth/sign-in), enrol TOTP, then create',
-      '                      users with `vigil users create`. Reset it with `vigil users reset-password`.',
+      '                      shown once: sign in at the console and enrol TOTP, then create users there',
+      '                      or with `vigil users create`. Reset it with `vigil users reset-password`.',
     );
   } else {
     lines.push('  Sign-in:            with your account; `vigil users list` shows who has one.');

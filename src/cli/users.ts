@@ -52,9 +52,17 @@ export function usersCommand(): Command {
     .option('--corp <slug>', 'corp the role applies to (omit for a global system_admin or auditor)')
     .option('--department <id>', 'limit the role to this department subtree')
     .option('--display-name <name>', 'name shown in the console')
+    .option('--employee <userid>', 'the WeCom employee this account belongs to (needs --corp)')
     .action(
       async (
-        options: { username: string; role: string; corp?: string; department?: string; displayName?: string },
+        options: {
+          username: string;
+          role: string;
+          corp?: string;
+          department?: string;
+          displayName?: string;
+          employee?: string;
+        },
         command: Command,
       ) => {
         if (!(ROLES as readonly string[]).includes(options.role))
@@ -62,6 +70,7 @@ export function usersCommand(): Command {
         if (options.department && !/^\d+$/.test(options.department))
           throw new InvalidArgumentError('--department: expected a department id');
         if (options.department && !options.corp) throw new InvalidArgumentError('--department needs --corp');
+        if (options.employee && !options.corp) throw new InvalidArgumentError('--employee needs --corp');
         await withUsers(command, async (service, org) => {
           let corpId: number | null = null;
           if (options.corp) {
@@ -72,6 +81,8 @@ export function usersCommand(): Command {
           const { user, password } = await service.create(operator(), {
             username: options.username,
             displayName: options.displayName ?? null,
+            corpId,
+            employeeUserid: options.employee ?? null,
             roles: [
               {
                 role: options.role,

@@ -56,7 +56,7 @@ describe('sign-in and sessions', () => {
     expect(me.json()).toMatchObject({
       user: { username: user.username },
       stage: 'full',
-      permissions: ['content.read.own'],
+      permissions: ['content.read', 'content.read.own', 'review.own'],
     });
     expect(me.json().csrfToken).toBe(client.csrf);
     expect(await events(`user:${user.id}`)).toEqual([

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { configSchema } from '../../src/platform/config/schema.js';
 import { buildHttpServer } from '../../src/platform/http/server.js';
 import { Metrics } from '../../src/platform/http/metrics.js';
-import { accessModule, type AccessModule } from '../../src/access/module.js';
+import { accessModule, type AccessModule, type AccessModuleDeps } from '../../src/access/module.js';
 import { AccessRepository } from '../../src/access/access.repository.js';
 import { aesGcmSecretBox } from '../../src/access/secret-box.js';
 import type { RoleInput } from '../../src/access/users.service.js';
@@ -28,6 +28,8 @@ export async function harness(
   access: Record<string, unknown> = {},
   extra: FastifyPluginAsync[] = [],
   server: Record<string, unknown> = {},
+  /** Optional module dependencies, e.g. the keyring WeCom sign-in reads app secrets from. */
+  deps: Pick<AccessModuleDeps, 'keyring'> = {},
 ): Promise<Harness> {
   const pool = testPool();
   const config = configSchema.parse({ server: { rateLimitPerMinute: 100_000, ...server }, access });
@@ -38,6 +40,7 @@ export async function harness(
     logger: pino({ level: 'silent' }),
     dataDir: mkdtempSync(join(tmpdir(), 'vigil-access-')),
     secrets,
+    ...deps,
   });
   const app = await buildHttpServer({
     config,

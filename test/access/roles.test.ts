@@ -80,14 +80,14 @@ describe('role permission matrix', () => {
     expect((await probe(corp.slug, 4)).statusCode).toBe(403); // sibling department
     expect((await probe(corp.slug, 1)).statusCode).toBe(403); // parent department
     expect((await probe(other.slug, 2)).statusCode).toBe(403); // same id, other corp
-    // A corp-wide compliance officer reaches every department of the corp, none of another corp.
-    expect(
-      (await get('compliance_officer', `/api/v1/corps/${corp.slug}/departments/4/probe`)).statusCode,
-    ).toBe(200);
-    expect(
-      (await get('compliance_officer', `/api/v1/corps/${other.slug}/departments/2/probe`)).statusCode,
-    ).toBe(403);
-    for (const role of ['system_admin', 'auditor', 'employee'] as const)
+    // Compliance reads department content only under a grant (or around findings), never by role.
+    for (const role of [
+      'system_admin',
+      'auditor',
+      'employee',
+      'compliance_officer',
+      'compliance_lead',
+    ] as const)
       expect((await get(role, `/api/v1/corps/${corp.slug}/departments/2/probe`)).statusCode).toBe(403);
     const denial = await testPool().query(
       "SELECT details FROM audit_events WHERE actor = $1 AND action = 'access.denied' ORDER BY seq",
@@ -125,6 +125,13 @@ describe('user administration', () => {
     const { user, password } = created.json();
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(JSON.stringify(created.json())).not.toMatch(/argon2|hash|secret/i);
+    const ghost = await admin.request({
+      method: 'POST',
+      url: '/api/v1/users',
+      payload: { username: `${username}-x`, corp: corp.slug, employeeUserid: 'nobody-here' },
+    });
+    expect(ghost.statusCode).toBe(400);
+    expect(ghost.json().error.code).toBe('unknown_employee');
 
     const conflict = await admin.request({
       method: 'POST',

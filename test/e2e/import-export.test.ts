@@ -55,9 +55,48 @@ describe('vigil import and vigil export', () => {
       const again = await runVigil(['import', file, '--corp', 'acme'], { env });
       expect(again.stdout).toContain('0 imported, 3 already archived');
 
-      const exported = await runVigil(['export', '--corp', 'acme'], { env });
-      expect(exported.code).toBe(0);
-      expect(exported.stdout.trim().split('\n')).toEqual([lines[1], lines[0], lines[4]]);
+      // Exports need an export grant approved by a second person.
+      const vigil = (...args: string[]) => runVigil(args, { env });
+      for (const [username, role] of [
+        ['officer', 'compliance_officer'],
+        ['lead', 'compliance_lead'],
+      ] as const)
+        expect(
+          (await vigil('users', 'create', '--username', username, '--role', role, '--corp', 'acme')).code,
+        ).toBe(0);
+      const unapproved = await vigil('export', '--corp', 'acme', '--as', 'officer', '--grant', '1');
+      expect(unapproved.code).not.toBe(0);
+      expect(unapproved.stderr).toContain('export grant');
+      const requested = await vigil(
+        'grants',
+        'request',
+        '--corp',
+        'acme',
+        '--as',
+        'officer',
+        '--actions',
+        'export',
+        '--reason',
+        'migration to the new archive',
+      );
+      expect(requested.stdout).toContain('requested grant #1');
+      expect((await vigil('grants', 'approve', '1', '--corp', 'acme', '--as', 'officer')).code).not.toBe(0);
+      expect((await vigil('grants', 'approve', '1', '--corp', 'acme', '--as', 'lead')).stdout).toContain(
+        '#1  active',
+      );
+      const exported = await vigil('export', '--corp', 'acme', '--as', 'officer', '--grant', '1');
+      expect(exported.code, exported.stderr).toBe(0);
+      const records = exported.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.map(({ _vigil, ...wecom }) => wecom)).toEqual(
+        [lines[1], lines[0], lines[4]].map((l) => JSON.parse(l!)),
+      );
+      expect(records[0]!._vigil).toMatchObject({
+        grant: '1',
+        watermark: expect.stringMatching(/^officer · /),
+      });
       expect(exported.stderr).toContain('exported 3 message(s)');
       const { rows } = await pool.query("SELECT msgtype, flags FROM messages WHERE msgid = 'i3'");
       expect(rows[0]).toEqual({ msgtype: 'future_type', flags: ['unknown_type'] }); // kept and flagged

@@ -26,7 +26,21 @@ describe('vigil keys and vigil search', () => {
         new EnvelopeService({ keyring, store: new PgDekStore(pool) }),
         keyring,
       );
-      const corp = await new OrgRepository(pool).ensureCorp('acme', '某某公司', null);
+      const org = new OrgRepository(pool);
+      const corp = await org.ensureCorp('acme', '某某公司', null);
+      await org.upsertEmployees([
+        {
+          corpId: corp.id,
+          userid: 'zhangsan',
+          name: '张三',
+          departmentIds: [],
+          mainDepartment: null,
+          leaderOf: [],
+          position: null,
+          status: 1,
+          sensitivePost: false,
+        },
+      ]);
       await archive.storeBatch(corp.id, [
         textMessage('k1', '这单回扣按老规矩走', new Date('2026-08-03T02:00:00Z')),
         textMessage('k2', '发票下周开', new Date('2026-09-03T02:00:00Z')),
@@ -45,7 +59,25 @@ describe('vigil keys and vigil search', () => {
       expect(status.stdout).toMatch(/^2\s+active\s+2/m);
       expect(status.stdout).toContain('data keys awaiting rewrap: 0');
 
-      const found = await runVigil(['search', '--corp', 'acme', '回扣'], { env });
+      // Searches run as a user through the access service: Zhang San sees his own conversations.
+      const created = await runVigil(
+        [
+          'users',
+          'create',
+          '--username',
+          'zhangsan',
+          '--role',
+          'employee',
+          '--corp',
+          'acme',
+          '--employee',
+          'zhangsan',
+        ],
+        { env },
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const search = (q: string) => runVigil(['search', '--corp', 'acme', '--as', 'zhangsan', q], { env });
+      const found = await search('回扣');
       expect(found.code).toBe(0);
       expect(found.stdout).toContain('k1');
       expect(found.stdout).toContain('【回扣】');
@@ -58,11 +90,15 @@ describe('vigil keys and vigil search', () => {
       expect(dry.stdout).toContain('dry run: 1 scope(s) would be destroyed');
       const shred = await runVigil(['keys', 'shred', '--corp', 'acme', '--through', '2026-08'], { env });
       expect(shred.stdout).toContain('destroyed 1 data key(s)');
-      const after = await runVigil(['search', '--corp', 'acme', '回扣'], { env });
+      const after = await search('回扣');
       expect(after.stdout).toContain('0 result(s)'); // a shredded scope's index is cleared too
-      const listing = await runVigil(['search', '--corp', 'acme', ''], { env });
+      const listing = await search('');
       expect(listing.stdout).toMatch(/k1 {2}zhangsan {2}text {2}\[destroyed by retention\]/);
-      const invoice = await runVigil(['search', '--corp', 'acme', '发票'], { env });
+      const invoice = await search('发票');
+      const { rows } = await pool.query(
+        "SELECT count(*)::int AS n FROM audit_events WHERE action = 'content.search' AND details->>'via' = 'cli'",
+      );
+      expect(rows[0].n).toBe(4); // every search audited under the user
       expect(invoice.stdout).toContain('【发票】');
     } finally {
       await pool.end();

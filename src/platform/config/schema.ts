@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accessConfigSchema } from '../../access/config.js';
 import { auditConfigSchema } from '../../audit/config.js';
+import { reviewConfigSchema } from '../../review/config.js';
 
 const port = z.coerce
   .number({ error: 'expected a port number' })
@@ -110,6 +111,7 @@ export const configSchema = z
     keyring: keyringSchema.prefault({}),
     access: accessConfigSchema,
     audit: auditConfigSchema,
+    review: reviewConfigSchema,
     crypto: z
       .object({
         /** Cipher for new data keys: AES-256-GCM, or SM4-GCM for customers bound by GB/T 39786. */
@@ -142,4 +144,5 @@ export const SECRET_PATHS = [
   'server.tls.key',
   'keyring.local.passphrase',
   'keyring.pkcs11.pin',
+  'access.oidc.clientSecret',
 ] as const;

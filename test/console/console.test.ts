@@ -1,0 +1,159 @@
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyService } from '../../src/detection/store/index.js';
+import { EVERY_TYPE, everyTypeConversation } from './fixtures.js';
+import {
+  available,
+  SCREENSHOTS,
+  seedDashboardHistory,
+  seedKickbackAlert,
+  startConsoleServer,
+  type ConsoleServer,
+} from './server.js';
+
+let s: ConsoleServer;
+let base: string;
+let alertId: string;
+
+const signIn = (name: string) => s.signIn(name);
+const noXss = async (page: Page) =>
+  expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+
+describe.skipIf(!available)('web console in Chromium', () => {
+  beforeAll(async () => {
+    s = await startConsoleServer('console');
+    base = s.base;
+    await new PolicyService(s.pool).installTemplates(s.corp.id);
+    let conversationId: string;
+    ({ alertId, conversationId } = await seedKickbackAlert(s, (start) =>
+      everyTypeConversation('alice', 'wmCust1', start),
+    ));
+    await seedDashboardHistory(s, conversationId);
+    await s.addUser('officerA', 'compliance_officer');
+    await s.addUser('officerB', 'compliance_officer');
+    await s.addUser('lead', 'compliance_lead');
+    await s.addUser('privacy', 'privacy_officer');
+    await s.addUser('alice', 'employee', { employee: 'alice' });
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('signs in with TOTP and shows the dashboard', { timeout: 60_000 }, async () => {
+    const html = await fetch(`${base}/review/alerts`);
+    expect(html.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const page = await signIn('officerA');
+    await page.getByTestId('dashboard').waitFor();
+    await page.getByTestId('chart-trend').waitFor();
+    await page.waitForTimeout(800); // let the charts animate in before the screenshot
+    await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png') });
+    await page.close();
+  });
+
+  it('renders every message type and executes none of the XSS corpus', { timeout: 60_000 }, async () => {
+    const page = await signIn('officerA');
+    await page.goto(`${base}/review/alerts/${alertId}`);
+    await page.getByTestId('chat').waitFor();
+    for (const { msgtype } of EVERY_TYPE) {
+      const bubble = page.locator(`[data-msgid="fixture-${msgtype}"]`);
+      await expect.poll(() => bubble.count(), { message: msgtype }).toBe(1);
+      expect(await bubble.innerText(), msgtype).not.toContain('不支持显示');
+    }
+    expect(await page.locator('[data-msgid="fixture-text"]').innerText()).toContain('<img src=x onerror=');
+    await page.locator('[data-msgid="fixture-link"] [data-testid="external-link"]').click();
+    const dialog = page.getByRole('dialog').filter({ hasText: '即将打开外部链接' }).last();
+    await dialog.waitFor();
+    // A javascript: URL is shown as text and cannot be opened.
+    expect(await dialog.innerText()).toContain('javascript:window.__xss=1');
+    expect(await dialog.getByRole('button', { name: /确定|OK/ }).isDisabled()).toBe(true);
+    await noXss(page);
+    await page.close();
+  });
+
+  it('triages an alert through dual review (双人复核)', { timeout: 90_000 }, async () => {
+    const a = await signIn('officerA');
+    a.setDefaultTimeout(8000);
+    await a.goto(`${base}/review/alerts`);
+    await a.getByText('bribery').first().waitFor();
+    await a.goto(`${base}/review/alerts/${alertId}`);
+    await a
+      .locator(`[data-msgid="kickback-1"] mark`)
+      .first()
+      .waitFor()
+      .catch(() => undefined);
+    await a.screenshot({ path: join(SCREENSHOTS, 'alert.png') });
+    await a.getByTestId('disposition-violation_confirmed').click();
+    await a.getByTestId('decide').click();
+    await expect.poll(() => a.getByTestId('alert-status').innerText()).toBe('待复核');
+    // A cannot give the second review.
+    await a.getByTestId('disposition-violation_confirmed').click();
+    await a.getByTestId('decide').click();
+    await a.getByText('second review must be given by someone else').first().waitFor();
+    const b = await signIn('officerB');
+    await b.goto(`${base}/review/alerts/${alertId}`);
+    await b.getByTestId('disposition-violation_confirmed').click();
+    await b.getByTestId('decide').click();
+    await expect.poll(() => b.getByTestId('alert-status').innerText()).toBe('已结案');
+    await noXss(a);
+    await noXss(b);
+    await a.close();
+    await b.close();
+  });
+
+  it('searches, requests a grant, has it approved, and searches again', { timeout: 90_000 }, async () => {
+    const page = await signIn('privacy');
+    await page.goto(`${base}/search`);
+    await page.getByPlaceholder('回扣 AND').fill('回扣');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('request-grant').click();
+    await page.getByTestId('grant-reason').fill('个人信息主体请求：核查客户投诉涉及的会话');
+    await page.getByTestId('grant-submit').click();
+    await page.getByText('已提交申请').waitFor();
+    const lead = await signIn('lead');
+    await lead.goto(`${base}/grants`);
+    await lead.locator('[data-testid^="approve-"]').first().click();
+    await lead.getByText('active').first().waitFor();
+    await page.getByRole('button', { name: '检索' }).click();
+    await page.locator('[data-msgid="kickback-1"]').waitFor();
+    expect(await page.getByTestId('results').innerText()).toContain('回扣');
+    await page.screenshot({ path: join(SCREENSHOTS, 'search.png') });
+    await noXss(page);
+    await page.close();
+    await lead.close();
+  });
+
+  it('edits a policy with validation and tests it on the bench', { timeout: 60_000 }, async () => {
+    const page = await signIn('lead');
+    await page.goto(`${base}/policies`);
+    await page.getByTestId('policy-bribery').click();
+    const editor = page.getByTestId('policy-source');
+    await expect.poll(() => editor.inputValue()).toContain('"id": "bribery"'); // templates are stored as JSON
+    await page.getByTestId('bench-text').fill('这单给你回-扣两个点，老规矩');
+    await page.getByTestId('bench-run').click();
+    await page.getByTestId('bench-hits').getByText('回-扣').first().waitFor();
+    expect(await page.getByTestId('bench-highlight').locator('mark').count()).toBeGreaterThan(0);
+    const original = await editor.inputValue();
+    await editor.fill(original.replace('"id": "bribery"', '"id": [unclosed'));
+    await page.getByTestId('policy-save').click();
+    await page.getByTestId('policy-issues').waitFor();
+    await editor.fill(`# 审阅后收紧\n${original}`);
+    await page.getByTestId('policy-save').click();
+    await page.getByText('v2 ·').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'policy-editor.png'), fullPage: true });
+    await noXss(page);
+    await page.close();
+  });
+
+  it('lets the employee read the finding about them and appeal', { timeout: 60_000 }, async () => {
+    const page = await signIn('alice');
+    await page.goto(`${base}/me/notices`);
+    await page.getByText(`#${alertId}`).first().waitFor();
+    await page.getByTestId('appeal').click();
+    await page.getByTestId('appeal-statement').fill('客户是在开玩笑，我没有承诺回扣');
+    await page.getByTestId('appeal-submit').click();
+    await page.getByText('appeal: pending').waitFor();
+    await page.close();
+  });
+});
