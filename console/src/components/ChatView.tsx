@@ -7,13 +7,11 @@ export function ChatView({
   messages,
   highlights = {},
   focus,
-  onMedia,
 }: {
   messages: ViewedMessage[];
   /** Ranges to mark per msgid (offsets into the message text). */
   highlights?: Record<string, Array<{ start: number; end: number }>>;
   focus?: ReadonlySet<string>;
-  onMedia?: (msgid: string) => void;
 }) {
   if (messages.length === 0) return <Empty />;
   return (
@@ -48,11 +46,7 @@ export function ChatView({
                 }}
               >
                 {parsed ? (
-                  <MessageBody
-                    message={parsed}
-                    ranges={highlights[m.msgid]}
-                    onMedia={onMedia && (() => onMedia(m.msgid))}
-                  />
+                  <MessageBody message={parsed} ranges={highlights[m.msgid]} msgid={m.msgid} />
                 ) : (
                   <Typography.Text type="secondary">{m.content.state}</Typography.Text>
                 )}

@@ -1,6 +1,7 @@
-import { App, Button, Collapse, Space, Tag, Typography } from 'antd';
+import { App, Collapse, Space, Tag, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { MediaView } from './MediaView.js';
 
 type Json = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
@@ -77,11 +78,12 @@ function Labeled({ label, children }: { label: string; children?: ReactNode }) {
 export function MessageBody({
   message,
   ranges = [],
-  onMedia,
+  msgid,
 }: {
   message: Json;
   ranges?: Array<{ start: number; end: number }>;
-  onMedia?: () => void;
+  /** The archived message this body belongs to; its media can then be opened. */
+  msgid?: string;
 }) {
   const { t } = useTranslation();
   const type = str(message.msgtype);
@@ -90,11 +92,7 @@ export function MessageBody({
   const media = (label: string, detail: string) => (
     <Labeled label={label}>
       <Typography.Text>{detail}</Typography.Text>
-      {onMedia && (
-        <Button size="small" onClick={onMedia}>
-          {t('message.download')}
-        </Button>
-      )}
+      {msgid && <MediaView msgid={msgid} label={label} />}
     </Labeled>
   );
   if (message.action === 'recall' || type === 'revoke')
@@ -110,7 +108,7 @@ export function MessageBody({
     case 'image':
       return media(t('message.image'), `${str(p.filesize)} B`);
     case 'voice':
-      return media(t('message.voice'), `${str(p.play_length)} s · AMR`);
+      return media(t('message.voice'), `${str(p.play_length)} s`);
     case 'video':
       return media(t('message.video'), `${str(p.play_length)} s`);
     case 'emotion':
@@ -175,11 +173,7 @@ export function MessageBody({
             const it = obj(item);
             const inner = safeParse(str(it.content));
             return (
-              <MessageBody
-                key={i}
-                message={{ msgtype: str(it.type), [str(it.type)]: inner }}
-                onMedia={onMedia}
-              />
+              <MessageBody key={i} message={{ msgtype: str(it.type), [str(it.type)]: inner }} msgid={msgid} />
             );
           })}
         </Space>

@@ -93,7 +93,7 @@ export default function AlertDetail() {
                 onFinish={(v: { disposition: string; comment?: string }) => decide.mutate(v)}
               >
                 <Form.Item name="disposition" rules={[{ required: true }]}>
-                  <Radio.Group>
+                  <Radio.Group role="radiogroup" aria-label={t('alert.decide')}>
                     <Space direction="vertical">
                       {DISPOSITIONS.map((d) => (
                         <Radio key={d} value={d} data-testid={`disposition-${d}`}>

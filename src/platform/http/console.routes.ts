@@ -15,12 +15,13 @@ const NOT_BUILT = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><titl
 
 /**
  * The web console: hashed assets cached for a year, and index.html (never cached) for every other
- * path that is not an API route, so the client-side router owns the URL space.
+ * path that is not an API route, so the client-side router owns the URL space. Files go out
+ * precompressed (brotli or gzip, written by the build) when the browser accepts it.
  */
 export function consoleRoutes(root = consoleRoot()): FastifyPluginAsync {
   return async (app) => {
     const built = existsSync(join(root, 'index.html'));
-    if (built) await app.register(fastifyStatic, { root, serve: false });
+    if (built) await app.register(fastifyStatic, { root, serve: false, preCompressed: true, cacheControl: false });
     const open = { config: { permission: 'public' as const }, schema: { hide: true } };
     app.get('/assets/*', open, async (request, reply) => {
       if (!built) throw notFound('asset');
