@@ -163,13 +163,37 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await lead.goto(`${base}/grants`);
     await lead.locator('[data-testid^="approve-"]').first().click();
     await lead.getByText('active').first().waitFor();
-    await page.getByRole('button', { name: '检索' }).click();
+    await page.getByPlaceholder('回扣 AND').press('Enter');
     await page.locator('[data-msgid="kickback-1"]').waitFor();
     expect(await page.getByTestId('results').innerText()).toContain('回扣');
     await page.screenshot({ path: join(SCREENSHOTS, 'search.png') });
     await noXss(page);
     await page.close();
     await lead.close();
+  });
+
+  it('saves a search with its filters and runs it again from the list', { timeout: 60_000 }, async () => {
+    const page = await signIn('privacy'); // the grant approved above is still active
+    await page.goto(`${base}/search`);
+    await page.getByPlaceholder('回扣 AND').fill('回扣 OR 返点');
+    await page.getByLabel('员工 ID').fill('alice');
+    await page.getByTestId('save-search').click();
+    await page.getByTestId('saved-name').fill('回扣线索');
+    await page.getByTestId('saved-submit').click();
+    await page.getByText('已保存').waitFor();
+
+    await page.reload();
+    await page.getByTestId('current-user').waitFor();
+    await page.getByTestId('saved-searches').click();
+    await page.locator('.ant-select-item-option', { hasText: '回扣线索' }).click();
+    await page.locator('[data-msgid="kickback-1"]').waitFor();
+    expect(await page.getByPlaceholder('回扣 AND').inputValue()).toBe('回扣 OR 返点');
+    expect(await page.getByLabel('员工 ID').inputValue()).toBe('alice');
+    // A filter that excludes the message empties the results.
+    await page.getByLabel('员工 ID').fill('nobody');
+    await page.getByPlaceholder('回扣 AND').press('Enter');
+    await page.getByText('没有结果').waitFor();
+    await page.close();
   });
 
   it('edits a policy with validation and tests it on the bench', { timeout: 60_000 }, async () => {

@@ -13,6 +13,10 @@ import { aesGcmSecretBox } from '../../src/access/secret-box.js';
 import type { RoleInput } from '../../src/access/users.service.js';
 import type { MessageToArchive } from '../../src/archive/types.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
+import { FsBlobBackend } from '../../src/crypto/blob/backend.js';
+import { BlobStore } from '../../src/crypto/blob/blobstore.js';
+import { getOrCreateSecret } from '../../src/crypto/keyring/corp-keys.js';
+import { SecretNames } from '../../src/crypto/keyring/types.js';
 import { detectionModule } from '../../src/detection/store/index.js';
 import { NotificationService } from '../../src/notifications/notifications.service.js';
 import { OrgRepository } from '../../src/org/org.repository.js';
@@ -30,6 +34,7 @@ import { ingestFindings } from '../../src/review/alerts/intake.js';
 import { Rng } from '../../src/wecom/emulator/prng.js';
 import { reviewModule } from '../../src/review/module.js';
 import { captureRoutes } from '../../src/wecom/connector/capture.routes.js';
+import { detectMediaType } from '../../src/wecom/connector/media-type.js';
 import { makeUser, PASSWORD, type Harness } from '../access/harness.js';
 import { testArchive, textMessage } from '../support/archive.js';
 import { createTestCorp, scratchDatabase } from '../support/db.js';
@@ -60,6 +65,7 @@ export interface ConsoleServer {
   org: OrgRepository;
   archive: Awaited<ReturnType<typeof testArchive>>['archive'];
   content: ReturnType<typeof contentAccessModule>;
+  blobs: BlobStore;
   browser: Browser;
   users: Record<string, TestUser>;
   /** A user with one role in the corp (TOTP unless an employee), known to signIn by `name`. */
@@ -86,6 +92,10 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
   const notifications = new NotificationService(pool);
   const config = configSchema.parse({ server: { rateLimitPerMinute: 100_000 } });
   const org = new OrgRepository(pool);
+  const blobs = new BlobStore({
+    backend: new FsBlobBackend(mkdtempSync(join(tmpdir(), 'vigil-console-blobs-'))),
+    corpKey: (id) => getOrCreateSecret(keyring, SecretNames.blobKey(id)),
+  });
   const content = contentAccessModule({
     pool,
     archive,
@@ -94,6 +104,7 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
     org,
     config: config.access,
     notifications,
+    blobs,
   });
   const review = reviewModule({
     pool,
@@ -162,6 +173,7 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
     org,
     archive,
     content,
+    blobs,
     browser,
     users,
     async addUser(name, role, options = {}) {
@@ -214,6 +226,23 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
       await db.drop();
     },
   };
+}
+
+/** Stores `bytes` as the downloaded file of an archived message, as capture's media stage would. */
+export async function storeMedia(
+  s: ConsoleServer,
+  msgid: string,
+  kind: string,
+  bytes: Buffer,
+): Promise<void> {
+  const stored = await s.blobs.put(String(s.corp.id), bytes);
+  await s.pool.query(
+    `INSERT INTO attachments (corp_id, message_id, msg_time, msgid, path, kind, status, blob_address,
+       detected_type, stored_size, stored_at)
+     SELECT corp_id, message_id, msg_time, msgid, $3, $4, 'stored', $5, $6, $7, now()
+     FROM message_keys WHERE corp_id = $1 AND msgid = $2`,
+    [s.corp.id, msgid, kind, kind, stored.address, detectMediaType(bytes), stored.size],
+  );
 }
 
 /** The alert a kickback promise (and `extra` messages in the same conversation) raises. */

@@ -81,6 +81,20 @@ const en: typeof zh = {
     reason: 'Reason (at least 10 characters)',
     minutes: 'Duration (minutes)',
     requested: 'Requested: another compliance lead must approve it',
+    syntax:
+      'Words and "quoted phrases", combined with AND / OR / NOT and parentheses; a space means AND, a leading - excludes',
+    more: 'More results',
+    period: 'Period',
+    employee: 'Employee ID',
+    externalContact: 'External contact ID',
+    msgtypes: 'Message types',
+    hasAttachment: 'With attachments',
+    savedSearches: 'Saved searches',
+    save: 'Save search',
+    saved: 'Saved',
+    name: 'Name',
+    delete: 'Delete',
+    deleteSaved: 'Delete this saved search?',
   },
   grants: {
     title: 'Access grants (dual control)',
@@ -292,6 +306,17 @@ const en: typeof zh = {
     auditor: 'Auditor',
     privacy_officer: 'Privacy officer',
     system_admin: 'System administrator',
+  },
+  media: {
+    open: 'Open {{label}}',
+    none: 'This message has no media',
+    voiceFormat:
+      '{{format}} voice: browsers cannot play it; download it and use a player that supports {{format}} (downloads are audited too)',
+    status: {
+      pending: 'The file has not been downloaded yet',
+      failed: 'The file failed to download (see capture health)',
+      expired: 'The file expired at WeCom and cannot be fetched',
+    },
   },
   message: {
     recalled: 'recalled a message',

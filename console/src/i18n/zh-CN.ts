@@ -79,6 +79,19 @@ const zh = {
     reason: '申请理由（至少 10 个字）',
     minutes: '时长（分钟）',
     requested: '已提交申请，等待另一位合规负责人审批',
+    syntax: '词语与"带引号的短语"，可用 AND / OR / NOT 与括号组合；空格即 AND，前置 - 表示排除',
+    more: '更多结果',
+    period: '时间范围',
+    employee: '员工 ID',
+    externalContact: '外部联系人 ID',
+    msgtypes: '消息类型',
+    hasAttachment: '含附件',
+    savedSearches: '已保存的检索',
+    save: '保存检索',
+    saved: '已保存',
+    name: '名称',
+    delete: '删除',
+    deleteSaved: '删除这条已保存的检索？',
   },
   grants: {
     title: '访问授权（双人审批）',
@@ -283,6 +296,17 @@ const zh = {
     auditor: '审计员',
     privacy_officer: '个人信息保护负责人',
     system_admin: '系统管理员',
+  },
+  media: {
+    open: '查看{{label}}',
+    none: '该消息没有媒体文件',
+    voiceFormat:
+      '{{format}} 格式语音：浏览器无法直接播放，请下载后用支持 {{format}} 的播放器收听（下载同样记入审计）',
+    status: {
+      pending: '文件尚未下载完成',
+      failed: '文件下载失败（见采集健康）',
+      expired: '文件已在企业微信过期，无法获取',
+    },
   },
   message: {
     recalled: '撤回了一条消息',

@@ -93,7 +93,9 @@ export default function AlertDetail() {
                 onFinish={(v: { disposition: string; comment?: string }) => decide.mutate(v)}
               >
                 <Form.Item name="disposition" rules={[{ required: true }]}>
-                  <Radio.Group role="radiogroup" aria-label={t('alert.decide')}>
+                  {/* antd passes role through but does not type it; without it the group's
+                      aria-required (from the form rule) is not allowed on a plain div. */}
+                  <Radio.Group {...{ role: 'radiogroup' }} aria-label={t('alert.decide')}>
                     <Space direction="vertical">
                       {DISPOSITIONS.map((d) => (
                         <Radio key={d} value={d} data-testid={`disposition-${d}`}>

@@ -87,7 +87,11 @@ export default function AlertQueue() {
         virtual
         scroll={{ y: 600 }}
         pagination={false}
-        rowSelection={{ selectedRowKeys: selected, onChange: (keys) => setSelected(keys as string[]) }}
+        rowSelection={{
+          selectedRowKeys: selected,
+          onChange: (keys) => setSelected(keys as string[]),
+          getCheckboxProps: (r) => ({ title: `#${r.id}`, 'aria-label': `#${r.id}` }),
+        }}
         rowClassName={(_, i) => (i === cursor ? 'ant-table-row-selected' : '')}
         onRow={(r) => ({ onDoubleClick: () => navigate(`/review/alerts/${r.id}`) })}
         columns={[

@@ -11,6 +11,8 @@ import type { NotificationService } from '../../notifications/notifications.serv
 import { GrantsService } from '../grants/grants.service.js';
 import { ContentAccessService } from './content-access.service.js';
 import { contentRoutes } from './content.routes.js';
+import { SavedSearchRepository } from './saved-searches.js';
+import { savedSearchRoutes } from './saved-searches.routes.js';
 import { contentSettingsRoutes } from './settings.routes.js';
 import { ContentSettingsService } from './settings.service.js';
 
@@ -70,6 +72,7 @@ export function contentAccessModule(deps: ContentAccessModuleDeps): {
       contentRoutes({ content, org: deps.org }),
       grantsRoutes({ grants, org: deps.org }),
       contentSettingsRoutes({ settings, org: deps.org }),
+      savedSearchRoutes({ searches: new SavedSearchRepository(deps.pool), org: deps.org }),
     ],
   };
 }
