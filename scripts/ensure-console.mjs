@@ -35,6 +35,9 @@ if (!existsSync(built) || statSync(built).mtimeMs < sources) {
     {
       cwd: root,
       stdio: 'inherit',
+      // Always the production bundle, also when called from a test run (NODE_ENV=test would
+      // give React's development build, which is not what users get).
+      env: { ...process.env, NODE_ENV: 'production' },
     },
   );
 }

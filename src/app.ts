@@ -24,6 +24,8 @@ import { connectorJobs } from './wecom/connector/connector.jobs.js';
 import { ensureDemoCorp, startDemoWecom } from './wecom/demo.js';
 import { seedDemoSupervision, type DemoAccount } from './demo-seed.js';
 import { captureRoutes } from './wecom/connector/capture.routes.js';
+import { connectorSettingsRoutes } from './wecom/connector/connector-settings.routes.js';
+import { keysRoutes } from './crypto/keys.routes.js';
 import { registerCaptureMetrics } from './wecom/connector/capture.metrics.js';
 import { contactsJobs, CONTACTS_SYNC_JOB } from './wecom/contacts/contacts.jobs.js';
 import { wecomCallbackRoutes } from './wecom/callback/callback.routes.js';
@@ -34,6 +36,7 @@ import { reviewModule } from './review/module.js';
 import { detectionModule, type DetectionService } from './detection/store/index.js';
 import { notificationsModule } from './notifications/module.js';
 import { trainingModule } from './training/module.js';
+import { privacyModule } from './privacy/module.js';
 import { keyringAuditSigner, keyringSecretBox } from './crypto/keyring-services.js';
 import type { Emulator } from './wecom/emulator/index.js';
 
@@ -53,6 +56,8 @@ export interface Vigil {
   demo?: { corpSlug: string; created: boolean; accounts?: DemoAccount[] };
   /** Set on the first start: the bootstrap administrator and its one-time password. */
   admin?: { username: string; password?: string };
+  /** Set while no administrator exists (no demo): the first-run setup token and its file. */
+  setup?: { token: string; file?: string };
   close(): Promise<void>;
 }
 
@@ -200,6 +205,7 @@ export async function startVigil(
   let demo: Vigil['demo'];
   let demoAccounts: DemoAccount[] | undefined;
   let admin: Vigil['admin'];
+  let setup: Vigil['setup'];
 
   let contributions: ReturnType<typeof moduleJobs> | undefined;
   let demoWecom: Emulator | undefined;
@@ -229,7 +235,10 @@ export async function startVigil(
       signer: () => keyringAuditSigner(core.crypto.keyring, config.audit.keyName, config.audit.signature),
       keyring: core.crypto.keyring,
     });
-    admin = await access.bootstrapAdmin();
+    // The demo prints its administrator's password; a real deployment creates its first
+    // administrator in the console's setup page, with a one-time token from the log.
+    if (demo) admin = await access.bootstrapAdmin();
+    else if (mode === 'serve') setup = await access.setup.prepare();
     if (demo?.created)
       demoAccounts = await seedDemoSupervision({
         pool,
@@ -272,6 +281,7 @@ export async function startVigil(
       logger,
     });
     const training = trainingModule({ pool, audit: access.auditLog });
+    const privacy = privacyModule({ pool, audit: access.auditLog });
 
     if (mode === 'worker' || config.jobs.enabled) {
       runner = new JobRunner(core.jobs, logger, config.jobs, {
@@ -306,6 +316,7 @@ export async function startVigil(
           ...detection.routes,
           ...notifications.routes,
           ...training.routes,
+          ...privacy.routes,
           healthRoutes(readiness, metrics),
           consoleRoutes(),
           jobRoutes(core.jobs),
@@ -313,6 +324,13 @@ export async function startVigil(
           ...contentAccess.routes,
           ...review.routes,
           captureRoutes(pool, core.org),
+          connectorSettingsRoutes({
+            pool,
+            keyring: core.crypto.keyring,
+            audit: access.auditLog,
+            org: core.org,
+          }),
+          keysRoutes({ keys: core.keys, jobs: core.jobs, audit: access.auditLog, pool }),
           wecomCallbackRoutes({
             pool,
             keyring: core.crypto.keyring,
@@ -339,6 +357,7 @@ export async function startVigil(
     url,
     demo: demo && { ...demo, accounts: demoAccounts },
     admin,
+    setup,
     close,
   };
 }

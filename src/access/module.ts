@@ -18,6 +18,8 @@ import type { AccessConfig } from './config.js';
 import { cookieMode } from './cookies.js';
 import { PasswordHasher } from './passwords.js';
 import { localSecretBox, type SecretBox } from './secret-box.js';
+import { SetupService } from './setup.js';
+import { setupRoutes } from './setup.routes.js';
 import { OidcSignIn } from './sso/oidc.service.js';
 import { SsoRepository } from './sso/sso.repository.js';
 import { ssoRoutes } from './sso/sso.routes.js';
@@ -46,6 +48,8 @@ export interface AccessModule {
   schedules: ScheduleDefinition[];
   /** Creates the first system administrator when there is none; the password is returned once. */
   bootstrapAdmin(): Promise<{ username: string; password?: string }>;
+  /** First-run setup without the demo: the one-time token for creating the first administrator. */
+  setup: SetupService;
   auth: AuthService;
   users: UsersService;
   audit: AuditService;
@@ -82,11 +86,20 @@ export function accessModule(deps: AccessModuleDeps): AccessModule {
   const allowedOrigins = server.publicUrl ? [new URL(server.publicUrl).origin] : [];
   const auditJobs = audit.jobs();
   const sso = singleSignOn(deps, auth, auditLog);
+  const setup = new SetupService({
+    pool: deps.pool,
+    audit: auditLog,
+    auth,
+    passwords,
+    dataDir: deps.dataDir,
+    logger: deps.logger,
+  });
   return {
     authorize: createAuthorizer({ auth, audit: auditLog, repo, cookie, allowedOrigins }),
     routes: [
       authRoutes({ auth, repo, cookie, allowedOrigins }),
-      ssoRoutes({ ...sso, cookie }),
+      ssoRoutes({ ...sso, cookie, setupRequired: () => setup.required() }),
+      setupRoutes({ setup, cookie, allowedOrigins }),
       usersRoutes({ users, repo }),
       auditRoutes({ pool: deps.pool, service: audit }),
     ],
@@ -102,6 +115,7 @@ export function accessModule(deps: AccessModuleDeps): AccessModule {
     ],
     schedules: [...auditJobs.schedules, { name: 'access.prune', cron: '0 45 4 * * *', job: 'access.prune' }],
     bootstrapAdmin: () => users.bootstrapAdmin(),
+    setup,
     auth,
     users,
     audit,

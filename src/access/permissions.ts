@@ -35,7 +35,8 @@ export const PERMISSIONS = {
   'grants.approve': 'approve, reject, revoke and review access requests (never one’s own)',
   'grants.break_glass': 'open emergency access at once; the leads are notified and review it afterwards',
   'review.read': 'read alerts and cases in scope',
-  'review.own': 'read review notices about oneself and appeal them (申诉)',
+  'review.own':
+    'self-service: review notices about oneself and appeals (申诉); read and acknowledge the monitoring notice',
   'review.decide': 'decide alerts and cases in scope',
   'reports.read': 'read compliance reports',
   'privacy.manage': 'handle personal-information requests and notices (PIPL)',
@@ -99,6 +100,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly PermissionName[]> = {
     'reports.read',
     'config.manage',
     'capture.read',
+    'privacy.manage',
   ],
   auditor: ['org.read', 'jobs.read', 'audit.read', 'audit.verify', 'reports.read', 'capture.read'],
   privacy_officer: [

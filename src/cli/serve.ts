@@ -7,7 +7,8 @@ function startCommand(mode: Mode, description: string): Command {
     const config = configFrom(command);
     const vigil = await startVigil(config, mode);
     onShutdown(() => vigil.close());
-    if (mode === 'serve') printBanner(vigil.url!, vigil.demo, Boolean(vigil.embedded), vigil.admin);
+    if (mode === 'serve')
+      printBanner(vigil.url!, vigil.demo, Boolean(vigil.embedded), vigil.admin, vigil.setup);
     else process.stderr.write(`vigil worker ${vigil.runner?.workerId} running background jobs\n`);
   });
 }
@@ -21,6 +22,7 @@ function printBanner(
   demo: Vigil['demo'],
   embedded: boolean,
   admin: { username: string; password?: string } | undefined,
+  setup?: Vigil['setup'],
 ): void {
   const local = url.replace(/:\/\/(0\.0\.0\.0|127\.0\.0\.1|\[::1?\])/, '://localhost');
   const lines = [
@@ -46,6 +48,12 @@ function printBanner(
       `  Administrator:      ${admin.username} / ${admin.password}`,
       '                      shown once: sign in at the console and enrol TOTP, then create users there',
       '                      or with `vigil users create`. Reset it with `vigil users reset-password`.',
+    );
+  } else if (setup) {
+    lines.push(
+      `  First-run setup:    open ${local} and create the administrator with the setup token`,
+      `                      ${setup.token}`,
+      `                      (one-time${setup.file ? `; also in ${setup.file}` : ''}). Or use \`vigil users create\`.`,
     );
   } else {
     lines.push('  Sign-in:            with your account; `vigil users list` shows who has one.');

@@ -13,6 +13,16 @@ export interface KeyStatus {
   pendingRewrap: number;
 }
 
+export interface CorpKeyCoverage {
+  /** The data keys' corp id (text, as in `data_keys`). */
+  corpId: string;
+  slug: string | null;
+  name: string | null;
+  /** Live data keys per KEK version. */
+  versions: Array<{ kekVersion: number; deks: number }>;
+  destroyed: number;
+}
+
 export interface ShredPlan {
   scope: DekScope;
   messages: number;
@@ -42,6 +52,39 @@ export class KeyService {
         .filter((c) => c.kekVersion !== null && c.kekVersion !== current)
         .reduce((n, c) => n + c.live, 0),
     };
+  }
+
+  /**
+   * Data keys per corp and KEK version (how far a rotation has rewrapped each corp) and the
+   * corp's crypto-shredded scopes. Counts only: no wrapped key leaves the database.
+   */
+  async coverageByCorp(): Promise<CorpKeyCoverage[]> {
+    const { rows } = await this.pool.query<{
+      corp_id: string;
+      slug: string | null;
+      name: string | null;
+      kek_version: number | null;
+      live: string;
+      destroyed: string;
+    }>(
+      `SELECT d.corp_id, c.slug, c.name, d.kek_version,
+              count(*) FILTER (WHERE d.destroyed_at IS NULL) AS live,
+              count(*) FILTER (WHERE d.destroyed_at IS NOT NULL) AS destroyed
+       FROM data_keys d LEFT JOIN corps c ON c.id::text = d.corp_id
+       GROUP BY d.corp_id, c.slug, c.name, d.kek_version
+       ORDER BY d.corp_id, d.kek_version NULLS LAST`,
+    );
+    const corps = new Map<string, CorpKeyCoverage>();
+    for (const r of rows) {
+      let corp = corps.get(r.corp_id);
+      if (!corp) {
+        corp = { corpId: r.corp_id, slug: r.slug, name: r.name, versions: [], destroyed: 0 };
+        corps.set(r.corp_id, corp);
+      }
+      if (r.kek_version !== null) corp.versions.push({ kekVersion: r.kek_version, deks: Number(r.live) });
+      corp.destroyed += Number(r.destroyed);
+    }
+    return [...corps.values()];
   }
 
   /** Creates a new KEK version; data keys are rewrapped by the `crypto.rewrap` job. */

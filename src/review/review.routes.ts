@@ -5,7 +5,7 @@ import { principalOf } from '../access/authorizer.js';
 import type { Viewer } from '../access/content/content-access.service.js';
 import type { OrgRepository } from '../org/org.repository.js';
 import type { Pool } from '../platform/db/pool.js';
-import { notFound } from '../platform/http/errors.js';
+import { AppError, notFound } from '../platform/http/errors.js';
 import type { AlertsService } from './alerts/alerts.service.js';
 import { AlertsRepository } from './alerts/alerts.repository.js';
 import { ingestFindings } from './alerts/intake.js';
@@ -108,26 +108,33 @@ export function reviewRoutes(deps: ReviewRoutesDeps): FastifyPluginAsync {
         config: { permission: 'review.read' },
         schema: {
           tags,
-          summary: 'Alerts in your review scope, highest priority first',
+          summary:
+            'Alerts in your review scope, unclosed first, highest priority first; pages by `cursor` (the previous page’s `nextCursor`)',
           params: corpParams,
           querystring: z.object({
             queue: z.string().regex(/^\d+$/).optional(),
             status: list(['open', 'in_review', 'awaiting_second', 'escalated', 'closed'] as const),
             severity: list(SEVERITIES),
-            category: z.string().max(100).optional(),
+            category: z
+              .string()
+              .transform((s) => s.split(',').filter(Boolean))
+              .pipe(z.array(z.string().max(100)).max(50))
+              .optional(),
             source: z.enum(['detection', 'sampling', 'recheck']).optional(),
             assignee: z.union([z.enum(['me', 'none']), z.string().regex(/^\d+$/)]).optional(),
+            sla: z.enum(['overdue', 'due_soon']).optional(),
             limit: z.coerce.number().int().min(1).max(500).default(50),
+            cursor: z.string().max(400).optional(),
             offset: z.coerce.number().int().min(0).default(0),
           }),
         },
       },
       async (request) => {
         const { principal, corpId } = await ctx(request);
-        const { limit, offset, queue, ...filters } = request.query;
-        return {
-          items: await alerts.list(principal, corpId, { ...filters, queueId: queue }, { limit, offset }),
-        };
+        const { limit, offset, cursor, queue, ...filters } = request.query;
+        if (cursor && offset)
+          throw new AppError(400, 'invalid_page', 'use either cursor or offset, not both');
+        return alerts.list(principal, corpId, { ...filters, queueId: queue }, { limit, offset, cursor });
       },
     );
     app.get(

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentAccessModule } from '../../src/access/content/index.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
-import type { MessageToArchive } from '../../src/archive/types.js';
 import { NotificationService } from '../../src/notifications/notifications.service.js';
 import { OrgRepository } from '../../src/org/org.repository.js';
 import type { Corp } from '../../src/org/types.js';
 import { configSchema } from '../../src/platform/config/schema.js';
-import { testArchive, textMessage } from '../support/archive.js';
+import { testArchive, chatMessage } from '../support/archive.js';
 import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
 import { harness, makeUser, signIn, type Client, type Harness } from './harness.js';
 
@@ -22,34 +21,6 @@ interface ExportedLine {
 const T0 = new Date('2026-10-01T02:00:00Z');
 const day = (n: number) => new Date(T0.getTime() + n * 86_400_000);
 const PHONE = '13812345678';
-
-/** A message in the 1:1 conversation of `from` and `to`. */
-function message(msgid: string, from: string, to: string, text: string, at: Date): MessageToArchive {
-  const kind = (id: string) => (id.startsWith('wm') ? 'external' : 'employee');
-  const raw = JSON.stringify({
-    msgid,
-    action: 'send',
-    from,
-    tolist: [to],
-    roomid: '',
-    msgtime: at.getTime(),
-    msgtype: 'text',
-    text: { content: text },
-  });
-  return textMessage(msgid, text, at, {
-    senderId: from,
-    raw,
-    conversation: {
-      kind: to.startsWith('wm') ? 'external' : 'internal',
-      key: [from, to].sort().join('|'),
-      roomId: null,
-      members: [
-        { id: from, kind: kind(from) },
-        { id: to, kind: kind(to) },
-      ],
-    },
-  });
-}
 
 let h: Harness;
 let corp: Corp;
@@ -164,13 +135,13 @@ beforeAll(async () => {
     employee('dave', 5),
   ]);
   await archive.storeBatch(corp.id, [
-    message('A1', 'alice', 'wmCust1', `客户电话 ${PHONE}，回扣两个点`, day(0)),
-    message('B1', 'bob', 'wmCust1', '回扣明天给你', day(1)),
-    message('B2', 'bob', 'wmCust1', '周末一起吃饭', day(30)),
-    message('C1', 'carol', 'dave', '员工投诉回扣处理意见', day(2)),
-    message('D1', 'dave', 'wmCust1', '对账时回扣另算', day(3)),
+    chatMessage('A1', 'alice', 'wmCust1', `客户电话 ${PHONE}，回扣两个点`, day(0)),
+    chatMessage('B1', 'bob', 'wmCust1', '回扣明天给你', day(1)),
+    chatMessage('B2', 'bob', 'wmCust1', '周末一起吃饭', day(30)),
+    chatMessage('C1', 'carol', 'dave', '员工投诉回扣处理意见', day(2)),
+    chatMessage('D1', 'dave', 'wmCust1', '对账时回扣另算', day(3)),
   ]);
-  await archive.storeBatch(other.id, [message('X1', 'alice', 'wmCust1', '回扣 别的公司', day(0))]);
+  await archive.storeBatch(other.id, [chatMessage('X1', 'alice', 'wmCust1', '回扣 别的公司', day(0))]);
   const { rows } = await pool.query<{ conversation_key: string; id: string }>(
     'SELECT conversation_key, id::text FROM conversations WHERE corp_id = $1',
     [corp.id],

@@ -9,10 +9,14 @@ import { OrgRepository } from '../../src/org/org.repository.js';
 import { JobRepository } from '../../src/platform/jobs/queue.js';
 import { jobRoutes } from '../../src/platform/jobs/jobs.routes.js';
 import { captureRoutes } from '../../src/wecom/connector/capture.routes.js';
+import { connectorSettingsRoutes } from '../../src/wecom/connector/connector-settings.routes.js';
+import { keysRoutes } from '../../src/crypto/keys.routes.js';
+import { KeyService } from '../../src/crypto/keys.service.js';
 import { notificationsModule } from '../../src/notifications/module.js';
 import { orgRoutes } from '../../src/org/org.routes.js';
 import { reviewModule } from '../../src/review/module.js';
 import { trainingModule } from '../../src/training/module.js';
+import { privacyModule } from '../../src/privacy/module.js';
 import { testArchive } from '../support/archive.js';
 import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
 import { harness, makeUser, signIn, type Client } from './harness.js';
@@ -20,7 +24,8 @@ import { harness, makeUser, signIn, type Client } from './harness.js';
 afterAll(closeTestPool);
 
 // Changes that act on every corp at once: a grant limited to one corp is not enough for them.
-const DEPLOYMENT_WIDE = /^\/api\/v1\/detection\/(policies|templates)/;
+// Rotating the keyring changes every corp's keys.
+const DEPLOYMENT_WIDE = /^\/api\/v1\/(detection\/(policies|templates)|keys\/)/;
 
 // Routes whose callers change their own session (sign-out would end the client mid-matrix);
 // test/access/auth.test.ts covers them one by one.
@@ -37,7 +42,7 @@ describe('authorization matrix: every route × every role × in- and out-of-scop
   it('allows exactly what each role holds, and nothing in another corp', { timeout: 300_000 }, async () => {
     const pool = testPool();
     const org = new OrgRepository(pool);
-    const { archive, keyring } = await testArchive(pool);
+    const { archive, keyring, store, envelope } = await testArchive(pool);
     const audit = new AuditLog(pool);
     const config = configSchema.parse({});
     const content = contentAccessModule({ pool, archive, keyring, org, audit, config: config.access });
@@ -57,9 +62,12 @@ describe('authorization matrix: every route × every role × in- and out-of-scop
       orgRoutes(org),
       ...content.routes,
       captureRoutes(pool, org),
+      connectorSettingsRoutes({ pool, keyring, audit, org }),
+      keysRoutes({ keys: new KeyService(pool, { keyring, deks: store, envelope }), jobs, audit, pool }),
       ...detection.routes,
       ...notificationsModule({ pool, keyring }).routes,
       ...trainingModule({ pool, audit }).routes,
+      ...privacyModule({ pool, audit }).routes,
       ...review.routes,
     ]);
     const home = await createTestCorp(pool, 'home');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BacktestService } from '../../src/detection/store/backtest.service.js';
 import { PolicyService } from '../../src/detection/store/index.js';
 import { EVERY_TYPE, everyTypeConversation } from './fixtures.js';
 import {
@@ -215,6 +216,34 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await page.getByText('v2 ·').first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'policy-editor.png'), fullPage: true });
     await noXss(page);
+    await page.close();
+  });
+
+  it('back-tests the edited policy over the archive with measured precision per rule', async () => {
+    const page = await signIn('lead');
+    await page.goto(`${base}/policies`);
+    await page.getByTestId('policy-bribery').click();
+    await expect.poll(() => page.getByTestId('policy-source').inputValue()).toContain('"id": "bribery"');
+    await page.getByTestId('backtest-run').click();
+    await page.getByTestId('backtest-progress').waitFor();
+    // The job runner is not part of this server: run the queued back-test as the worker would.
+    const queued = await s.pool.query<{ id: string }>(
+      'SELECT id::text FROM detection_backtests WHERE corp_id = $1 ORDER BY id DESC LIMIT 1',
+      [s.corp.id],
+    );
+    const result = await new BacktestService(s.pool, s.archive).run(queued.rows[0]!.id);
+    expect(result.hits).toBeGreaterThan(0);
+    // The kickback alert confirmed above under dual review gives its rule a measured precision.
+    const rules = page.getByTestId('backtest-rules');
+    await rules.waitFor();
+    const text = await rules.innerText();
+    for (const rule of result.rules) {
+      expect(text).toContain(rule.name || rule.ruleId);
+      expect(text).toContain(
+        rule.precision === null ? '尚无复核结论' : `${(rule.precision * 100).toFixed(0)}%`,
+      );
+    }
+    expect(result.rules.find((r) => r.ruleId === 'bribery.kickback-explicit')?.precision).toBe(1);
     await page.close();
   });
 

@@ -33,7 +33,12 @@ import { createAlerts } from '../../src/review/alerts/create-alerts.js';
 import { ingestFindings } from '../../src/review/alerts/intake.js';
 import { Rng } from '../../src/wecom/emulator/prng.js';
 import { reviewModule } from '../../src/review/module.js';
+import { privacyModule } from '../../src/privacy/module.js';
 import { captureRoutes } from '../../src/wecom/connector/capture.routes.js';
+import { connectorSettingsRoutes } from '../../src/wecom/connector/connector-settings.routes.js';
+import { keysRoutes } from '../../src/crypto/keys.routes.js';
+import { KeyService } from '../../src/crypto/keys.service.js';
+import type { Keyring } from '../../src/crypto/keyring/types.js';
 import { detectMediaType } from '../../src/wecom/connector/media-type.js';
 import { makeUser, PASSWORD, type Harness } from '../access/harness.js';
 import { testArchive, textMessage } from '../support/archive.js';
@@ -66,6 +71,10 @@ export interface ConsoleServer {
   archive: Awaited<ReturnType<typeof testArchive>>['archive'];
   content: ReturnType<typeof contentAccessModule>;
   blobs: BlobStore;
+  /** The keyring, key service and job queue behind the keys and connector routes (no job runner). */
+  keyring: Keyring;
+  keys: KeyService;
+  jobs: JobRepository;
   browser: Browser;
   users: Record<string, TestUser>;
   /** A user with one role in the corp (TOTP unless an employee), known to signIn by `name`. */
@@ -82,15 +91,24 @@ export interface ConsoleServer {
  * a database of the test file's own (so a file may even tamper with the audit chain), with a
  * corp, and Chromium. Each console test file starts one.
  */
-export async function startConsoleServer(label: string): Promise<ConsoleServer> {
+export async function startConsoleServer(
+  label: string,
+  /** `access` configuration (e.g. OIDC) and a fixed port (for callback URLs known in advance). */
+  options: { access?: Record<string, unknown>; port?: number } = {},
+): Promise<ConsoleServer> {
   buildConsole();
   const db = await scratchDatabase();
   const pool = createPool(db.url, { ssl: { mode: 'disable' }, poolMax: 8 });
   await migrate(pool);
-  const { archive, keyring } = await testArchive(pool);
+  const { archive, keyring, store, envelope } = await testArchive(pool);
+  const keys = new KeyService(pool, { keyring, deks: store, envelope });
+  const jobs = new JobRepository(pool);
   const audit = new AuditLog(pool);
   const notifications = new NotificationService(pool);
-  const config = configSchema.parse({ server: { rateLimitPerMinute: 100_000 } });
+  const config = configSchema.parse({
+    server: { rateLimitPerMinute: 100_000 },
+    ...(options.access ? { access: options.access } : {}),
+  });
   const org = new OrgRepository(pool);
   const blobs = new BlobStore({
     backend: new FsBlobBackend(mkdtempSync(join(tmpdir(), 'vigil-console-blobs-'))),
@@ -141,7 +159,10 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
       ...content.routes,
       ...review.routes,
       ...detection.routes,
+      ...privacyModule({ pool, audit }).routes,
       captureRoutes(pool, org),
+      connectorSettingsRoutes({ pool, keyring, audit, org }),
+      keysRoutes({ keys, jobs, audit, pool }),
       consoleRoutes(),
     ],
   });
@@ -152,7 +173,7 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
     secrets,
     ip: () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
   };
-  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const corp = await createTestCorp(pool, label);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -174,6 +195,9 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
     archive,
     content,
     blobs,
+    keyring,
+    keys,
+    jobs,
     browser,
     users,
     async addUser(name, role, options = {}) {
@@ -296,7 +320,7 @@ export async function seedKickbackAlert(
   const conversationId = rows[0]!.id;
   await pool.query(
     `INSERT INTO detection_findings (corp_id, conversation_id, category, window_start, window_end, severity, rule_ids, hit_count, msgids)
-     VALUES ($1, $2, 'bribery', $3, $3, 'high', '{kickback}', 1, '{kickback-1}')`,
+     VALUES ($1, $2, 'bribery', $3, $3, 'high', '{bribery.kickback-explicit}', 1, '{kickback-1}')`,
     [corp.id, conversationId, at],
   );
   await ingestFindings(pool, corp.id);

@@ -60,3 +60,39 @@ export function textMessage(
     ...overrides,
   };
 }
+
+/**
+ * A text message of the 1:1 conversation between `from` and `to`, as WeCom sends it; ids starting
+ * with "wm" are external contacts, others employees.
+ */
+export function chatMessage(
+  msgid: string,
+  from: string,
+  to: string,
+  text: string,
+  at: Date,
+): MessageToArchive {
+  const kind = (id: string) => (id.startsWith('wm') ? 'external' : 'employee');
+  return textMessage(msgid, text, at, {
+    senderId: from,
+    raw: JSON.stringify({
+      msgid,
+      action: 'send',
+      from,
+      tolist: [to],
+      roomid: '',
+      msgtime: at.getTime(),
+      msgtype: 'text',
+      text: { content: text },
+    }),
+    conversation: {
+      kind: to.startsWith('wm') ? 'external' : 'internal',
+      key: [from, to].sort().join('|'),
+      roomId: null,
+      members: [
+        { id: from, kind: kind(from) },
+        { id: to, kind: kind(to) },
+      ],
+    },
+  });
+}

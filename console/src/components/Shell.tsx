@@ -3,13 +3,16 @@ import {
   AuditOutlined,
   BellOutlined,
   CloudSyncOutlined,
+  CommentOutlined,
   DashboardOutlined,
   ExperimentOutlined,
   FileProtectOutlined,
   FolderOpenOutlined,
   KeyOutlined,
+  SafetyCertificateOutlined,
   SearchOutlined,
   SettingOutlined,
+  SolutionOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Select, Space, Typography, Watermark } from 'antd';
 import { useEffect, useState, type ReactNode } from 'react';
@@ -19,6 +22,7 @@ import { markText } from '../../../src/access/content/invisible-mark.js';
 import { post } from '../api/client.js';
 import { setLanguage } from '../i18n/index.js';
 import { useSession } from '../session.js';
+import { NoticeBanner } from './NoticeBanner.js';
 
 /** The frame of every signed-in page: navigation by permission, corp switcher, watermark. */
 export function Shell({ children }: { children: ReactNode }) {
@@ -61,6 +65,21 @@ export function Shell({ children }: { children: ReactNode }) {
       label: t('nav.admin'),
     },
     session.can('review.own') && { key: '/me/notices', icon: <BellOutlined />, label: t('nav.notices') },
+    session.can('content.read.own') && {
+      key: '/me/conversations',
+      icon: <CommentOutlined />,
+      label: t('nav.myConversations'),
+    },
+    session.can('review.own') && {
+      key: '/me/privacy-notice',
+      icon: <SolutionOutlined />,
+      label: t('nav.monitoringNotice'),
+    },
+    session.can('privacy.manage') && {
+      key: '/privacy',
+      icon: <SafetyCertificateOutlined />,
+      label: t('nav.privacy'),
+    },
   ].filter(Boolean) as Array<{ key: string; icon: ReactNode; label: string }>;
   const selected = items.find((i) => location.pathname.startsWith(i.key))?.key;
   useCopyMark(session.me.user.id);
@@ -114,6 +133,7 @@ export function Shell({ children }: { children: ReactNode }) {
           gap={[120, 120]}
         >
           <Layout.Content style={{ padding: 24, minHeight: 'calc(100vh - 64px)' }} data-testid="content">
+            <NoticeBanner />
             {children}
           </Layout.Content>
         </Watermark>

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Form, Input, QRCode, Space, Typography } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, post, setCsrfToken } from '../api/client.js';
 
@@ -10,7 +10,12 @@ export function TotpEnrol() {
   const client = useQueryClient();
   const [enrolment, setEnrolment] = useState<{ secret: string; uri: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // One enrolment per mount: each call replaces the pending secret, so a second call (StrictMode
+  // runs effects twice in development builds) would leave a QR code the server no longer accepts.
+  const started = useRef(false);
   useEffect(() => {
+    if (started.current) return;
+    started.current = true;
     post<{ secret: string; uri: string }>('/api/v1/auth/totp/enroll').then(setEnrolment, (e: Error) =>
       setError(e.message),
     );

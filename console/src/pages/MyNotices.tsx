@@ -2,14 +2,16 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Card, Empty, Form, Input, List, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useNavigate } from 'react-router-dom';
 import { get, post } from '../api/client.js';
 import type { Notice } from '../api/types.js';
 import { useSession } from '../session.js';
 
-/** Employee self-service: notices about me and my appeals (申诉). */
+/** Employee self-service: notices about me, the conversation each is about, and my appeals (申诉). */
 export default function MyNotices() {
   const { t } = useTranslation();
-  const { corp } = useSession();
+  const { corp, can } = useSession();
+  const navigate = useNavigate();
   const { message } = App.useApp();
   const client = useQueryClient();
   const [appealing, setAppealing] = useState<string | null>(null);
@@ -66,6 +68,15 @@ export default function MyNotices() {
               ) : (
                 <Button onClick={() => setAppealing(n.id)} data-testid="appeal">
                   {t('notices.appeal')}
+                </Button>
+              )}
+              {can('content.read') && (
+                <Button
+                  type="link"
+                  onClick={() => navigate(`/conversations/${n.conversationId}`)}
+                  data-testid={`notice-conversation-${n.id}`}
+                >
+                  {t('notices.openConversation')}
                 </Button>
               )}
             </div>

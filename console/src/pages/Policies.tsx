@@ -19,6 +19,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiError, get, post, put } from '../api/client.js';
 import { Highlighted } from '../components/MessageBody.js';
+import { BacktestPanel } from '../components/policies/BacktestPanel.js';
 import { useSession } from '../session.js';
 
 interface Policy {
@@ -48,7 +49,10 @@ interface TestHit {
   method: string;
 }
 
-/** Policies and lexicons: edit with validation, a test bench, enable/disable, version history. */
+/**
+ * Policies and lexicons: edit with validation, a test bench, back-tests with measured precision,
+ * enable/disable, version history.
+ */
 export default function Policies() {
   const { t } = useTranslation();
   const { corp } = useSession();
@@ -215,6 +219,7 @@ export default function Policies() {
                 )}
               </Space>
             </Card>
+            <BacktestPanel source={source} />
             <Card title={t('policies.history')}>
               <Timeline
                 items={(detail.data?.versions ?? []).map((v) => ({

@@ -12,6 +12,7 @@ import { SqlParams } from '../../platform/db/sql-params.js';
 import { auditedTransaction, DeniedAfterCommit } from '../denials.js';
 import type { Principal } from '../types.js';
 import { resolveContentScope, type ContentScope, type ScopeSettings } from './content-scope.js';
+import { listConversations, presentConversations, type ConversationSummary } from './conversation-list.js';
 import { presentHit, type ViewedMessage } from './present.js';
 import { Pseudonymizer, type PseudonymMode } from './pseudonyms.js';
 import { scopeCondition, type ContentPurpose } from './scope-sql.js';
@@ -26,6 +27,12 @@ export interface ContentPage {
   items: ViewedMessage[];
   next: string | null;
   /** Drawn over the content by the console and written into exports (溯源: leak tracing). */
+  watermark: string;
+}
+
+export interface ConversationListPage {
+  items: ConversationSummary[];
+  next: string | null;
   watermark: string;
 }
 
@@ -118,6 +125,39 @@ export class ContentAccessService {
         purpose: 'view',
       });
       return this.page(viewer, open, result.hits, result.next, event.seq);
+    });
+  }
+
+  /**
+   * Conversations holding messages the viewer may see, latest visible activity first, with
+   * counterparts named as the viewer may see them; `mine`: only those the viewer's own WeCom
+   * account is in. No message content.
+   */
+  async conversations(
+    viewer: Viewer,
+    corpId: number,
+    page: { mine?: boolean; cursor?: string; limit?: number },
+  ): Promise<ConversationListPage> {
+    return this.read(viewer, corpId, 'view', async (open, condition) => {
+      const listed = await listConversations(open.client, corpId, condition, {
+        member: page.mine ? open.scope.ownUserid : undefined,
+        cursor: page.cursor,
+        limit: page.limit ?? 50,
+      });
+      const event = await this.record(open.client, viewer, corpId, {
+        action: 'content.list',
+        resourceType: 'conversation',
+        resourceIds: listed.rows.map((r) => r.id),
+        details: { mine: page.mine ?? false, returned: listed.rows.length },
+        scope: open.scope,
+        purpose: 'view',
+      });
+      const how = { mask: !open.scope.unmask, pseudonyms: open.pseudonyms, self: open.scope.ownUserid };
+      return {
+        items: presentConversations(listed, how),
+        next: listed.next,
+        watermark: watermarkOf(viewer, event.seq),
+      };
     });
   }
 

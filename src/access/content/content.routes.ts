@@ -136,6 +136,57 @@ export function contentRoutes(deps: {
     );
 
     app.get(
+      '/api/v1/corps/:corp/conversations',
+      {
+        config,
+        schema: {
+          tags,
+          summary: 'Conversations in scope, latest activity first (mine=true: those I am in)',
+          params: corpParams,
+          querystring: z.object({
+            mine: z
+              .enum(['true', 'false'])
+              .transform((v) => v === 'true')
+              .optional(),
+            cursor: z.string().max(50).optional(),
+            limit: z.coerce.number().int().min(1).max(200).default(50),
+          }),
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.string(),
+                  kind: z.enum(['internal', 'external', 'group']),
+                  title: z.string().nullable(),
+                  lastMessageAt: z.string(),
+                  memberCount: z.number(),
+                  counterparts: z.array(
+                    z.object({
+                      id: z.string(),
+                      kind: z.enum(['employee', 'external', 'robot']),
+                      name: z.string().nullable(),
+                    }),
+                  ),
+                }),
+              ),
+              next: z.string().nullable(),
+              watermark: z.string(),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const list = await deps.content
+          .conversations(viewer(request), await corpId(request.params.corp), request.query)
+          .catch(badQuery);
+        return {
+          ...list,
+          items: list.items.map((c) => ({ ...c, lastMessageAt: c.lastMessageAt.toISOString() })),
+        };
+      },
+    );
+
+    app.get(
       '/api/v1/corps/:corp/conversations/:conversation/messages',
       {
         config,

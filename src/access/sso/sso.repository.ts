@@ -152,4 +152,14 @@ export class SsoRepository {
     );
     return rows[0];
   }
+
+  /** The corps of these slugs that exist, with their names, in slug order. */
+  async corpsBySlug(slugs: string[]): Promise<{ id: number; slug: string; name: string }[]> {
+    if (slugs.length === 0) return [];
+    const { rows } = await this.db.query<{ id: number; slug: string; name: string }>(
+      'SELECT id, slug, name FROM corps WHERE slug = ANY($1) ORDER BY slug',
+      [slugs],
+    );
+    return rows;
+  }
 }

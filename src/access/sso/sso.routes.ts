@@ -14,6 +14,8 @@ export interface SsoRoutesDeps {
   oidc?: OidcSignIn;
   wecom?: WecomSignIn;
   cookie: CookieMode;
+  /** Whether the first-run setup is open (the sign-in page then offers it). */
+  setupRequired?: () => Promise<boolean>;
 }
 
 const sessionSchema = z.object({
@@ -31,6 +33,19 @@ const logWithoutQuery = {
     remoteAddress: req.ip,
   }),
 };
+
+const methodsSchema = z.object({
+  password: z.boolean(),
+  oidc: z.array(z.object({ id: z.string(), name: z.string(), startUrl: z.string() })),
+  wecom: z.array(z.object({ corp: z.string(), name: z.string(), startUrl: z.string() })),
+  setupRequired: z.boolean(),
+});
+
+/** Where a browser goes when a sign-in fails: the console's sign-in page, with the error's code. */
+export function signInErrorLocation(err: unknown): string {
+  const code = err instanceof AppError && /^[a-z0-9_]{1,64}$/.test(err.code) ? err.code : 'sso_failed';
+  return `/?error=${code}`;
+}
 
 /** Single sign-on: OpenID Connect and WeCom (OAuth in the WeCom client, QR login in browsers). */
 export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
@@ -50,6 +65,19 @@ export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
     reply.header('set-cookie', preAuthClearCookie(preAuth));
     if (request.headers.accept?.includes('application/json')) return reply.send(body);
     return reply.redirect('/', 302);
+  };
+  /**
+   * A failed start or callback: JSON for API clients, otherwise back to the sign-in page with the
+   * error's code (the console explains it). Starts answer JSON unless a browser navigated there.
+   */
+  const failed = (request: FastifyRequest, reply: FastifyReply, err: unknown, start = false) => {
+    const accept = request.headers.accept ?? '';
+    const browser = start ? accept.includes('text/html') : !accept.includes('application/json');
+    if (!browser) throw err;
+    if (!(err instanceof AppError)) request.log.error({ err }, 'single sign-on failed');
+    reply.header('set-cookie', preAuthClearCookie(preAuth));
+    reply.header('cache-control', 'no-store');
+    return reply.redirect(signInErrorLocation(err), 302);
   };
   const callbackContext = (request: FastifyRequest) => ({
     browserSecret: readPreAuthCookie(preAuth, request.headers.cookie),
@@ -78,11 +106,39 @@ export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
     );
 
     app.get(
+      '/api/v1/auth/methods',
+      {
+        config: { permission: 'public' },
+        schema: { tags: ['auth'], response: { 200: methodsSchema } },
+      },
+      async (_request, reply) => {
+        reply.header('cache-control', 'no-store');
+        const corps = deps.wecom ? await deps.wecom.corps() : [];
+        return {
+          password: true,
+          oidc: deps.oidc
+            ? [{ id: 'oidc', name: deps.oidc.displayName, startUrl: '/api/v1/auth/oidc/start' }]
+            : [],
+          wecom: corps.map((c) => ({
+            corp: c.slug,
+            name: c.name,
+            startUrl: `/api/v1/auth/wecom/start?corp=${encodeURIComponent(c.slug)}`,
+          })),
+          setupRequired: deps.setupRequired ? await deps.setupRequired() : false,
+        };
+      },
+    );
+
+    app.get(
       '/api/v1/auth/oidc/start',
       { config: { permission: 'public' }, schema: { tags: ['auth'] } },
-      async (_request, reply) => {
-        if (!deps.oidc) throw new AppError(404, 'sso_not_configured', 'single sign-on is not configured');
-        return redirectToProvider(reply, await deps.oidc.start());
+      async (request, reply) => {
+        try {
+          if (!deps.oidc) throw new AppError(404, 'sso_not_configured', 'single sign-on is not configured');
+          return redirectToProvider(reply, await deps.oidc.start());
+        } catch (err) {
+          return failed(request, reply, err, true);
+        }
       },
     );
 
@@ -98,10 +154,14 @@ export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        if (!deps.oidc) throw new AppError(404, 'sso_not_configured', 'single sign-on is not configured');
-        const c = callbackContext(request);
-        const session = await deps.oidc.finish(request.query, c.browserSecret, c.presentedSession, c.meta);
-        return signedIn(request, reply, session);
+        try {
+          if (!deps.oidc) throw new AppError(404, 'sso_not_configured', 'single sign-on is not configured');
+          const c = callbackContext(request);
+          const session = await deps.oidc.finish(request.query, c.browserSecret, c.presentedSession, c.meta);
+          return signedIn(request, reply, session);
+        } catch (err) {
+          return failed(request, reply, err);
+        }
       },
     );
 
@@ -118,11 +178,15 @@ export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        if (!deps.wecom) throw new AppError(404, 'sso_not_configured', 'WeCom sign-in is not configured');
-        // Inside the WeCom client (user agent "wxwork/…") the OAuth flow signs in silently.
-        const mode =
-          request.query.mode ?? (/wxwork\//i.test(request.headers['user-agent'] ?? '') ? 'oauth' : 'qr');
-        return redirectToProvider(reply, await deps.wecom.start(request.query.corp, mode));
+        try {
+          if (!deps.wecom) throw new AppError(404, 'sso_not_configured', 'WeCom sign-in is not configured');
+          // Inside the WeCom client (user agent "wxwork/…") the OAuth flow signs in silently.
+          const mode =
+            request.query.mode ?? (/wxwork\//i.test(request.headers['user-agent'] ?? '') ? 'oauth' : 'qr');
+          return redirectToProvider(reply, await deps.wecom.start(request.query.corp, mode));
+        } catch (err) {
+          return failed(request, reply, err, true);
+        }
       },
     );
 
@@ -138,10 +202,14 @@ export function ssoRoutes(deps: SsoRoutesDeps): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        if (!deps.wecom) throw new AppError(404, 'sso_not_configured', 'WeCom sign-in is not configured');
-        const c = callbackContext(request);
-        const session = await deps.wecom.finish(request.query, c.browserSecret, c.presentedSession, c.meta);
-        return signedIn(request, reply, session);
+        try {
+          if (!deps.wecom) throw new AppError(404, 'sso_not_configured', 'WeCom sign-in is not configured');
+          const c = callbackContext(request);
+          const session = await deps.wecom.finish(request.query, c.browserSecret, c.presentedSession, c.meta);
+          return signedIn(request, reply, session);
+        } catch (err) {
+          return failed(request, reply, err);
+        }
       },
     );
   };

@@ -44,6 +44,18 @@ export class WecomSignIn {
     this.preauth = new PreAuthStore(this.repo);
   }
 
+  /**
+   * The corps users can sign in with: a login app is configured and the corp has a WeCom
+   * connector (what `start` needs). For the sign-in page.
+   */
+  async corps(): Promise<{ slug: string; name: string }[]> {
+    const { clients } = this.deps;
+    if (!clients) return [];
+    const found = await this.repo.corpsBySlug(Object.keys(this.deps.config.agents));
+    const usable = await Promise.all(found.map(async (c) => ((await clients(c.id)) ? c : undefined)));
+    return usable.filter((c) => c !== undefined).map((c) => ({ slug: c.slug, name: c.name }));
+  }
+
   /** Begins a sign-in: the WeCom URL to redirect to and the browser secret for the pre-auth cookie. */
   async start(corpSlug: string, mode: WecomLoginMode): Promise<{ location: string; browserSecret: string }> {
     const { config } = this.deps;

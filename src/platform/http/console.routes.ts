@@ -21,7 +21,8 @@ const NOT_BUILT = `<!doctype html><html lang="zh-CN"><meta charset="utf-8"><titl
 export function consoleRoutes(root = consoleRoot()): FastifyPluginAsync {
   return async (app) => {
     const built = existsSync(join(root, 'index.html'));
-    if (built) await app.register(fastifyStatic, { root, serve: false, preCompressed: true, cacheControl: false });
+    if (built)
+      await app.register(fastifyStatic, { root, serve: false, preCompressed: true, cacheControl: false });
     const open = { config: { permission: 'public' as const }, schema: { hide: true } };
     app.get('/assets/*', open, async (request, reply) => {
       if (!built) throw notFound('asset');

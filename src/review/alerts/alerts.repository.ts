@@ -1,5 +1,15 @@
 import type { Queryable } from '../../platform/db/pool.js';
-import type { Alert, AlertDraft, Disposition, ReviewQueue } from '../types.js';
+import type { SqlParams } from '../../platform/db/sql-params.js';
+import { AppError } from '../../platform/http/errors.js';
+import type {
+  Alert,
+  AlertDraft,
+  AlertSource,
+  AlertStatus,
+  Disposition,
+  ReviewQueue,
+  Severity,
+} from '../types.js';
 
 const QUEUE_COLUMNS = `id::text, corp_id, name, position, policy_ids, categories, department_ids::int[] AS department_ids,
   severities, sources, first_action_hours, resolution_hours, remind_before_hours, confirm_needs_second,
@@ -110,6 +120,88 @@ export const toAlert = (r: AlertRow): Alert => ({
   duplicateCount: r.duplicate_count,
   createdAt: r.created_at,
 });
+
+/** Where an open alert stands against its deadlines (null once closed). */
+export type SlaState = 'overdue' | 'due_soon' | 'on_track';
+
+/** An alert as the queue lists it: with its SLA state, computed by the database's clock. */
+export interface ListedAlert extends Alert {
+  slaState: SlaState | null;
+}
+
+/** The queue's filters, resolved (`assignee` is a user id or 'none'). */
+export interface AlertListFilters {
+  queueId?: string;
+  status?: AlertStatus[];
+  severity?: Severity[];
+  category?: string[];
+  source?: AlertSource;
+  assignee?: string;
+  sla?: 'overdue' | 'due_soon';
+}
+
+export interface AlertPage {
+  items: ListedAlert[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+  /** Alerts matching the same filters (all pages). */
+  total: number;
+  /** False when counting stopped at TOTAL_CAP: `total` is then a lower bound. */
+  totalExact: boolean;
+}
+
+/** Counting stops here, so the total stays cheap on a corp with millions of alerts. */
+export const TOTAL_CAP = 1_000_000;
+
+// The queue's order, as one row of expressions: unclosed first, highest priority, earliest
+// resolution deadline, id. Index review_alerts_queue_order (migration 0061) has exactly these.
+const ORDER_KEY = `(a.status = 'closed'), -a.priority, a.resolution_due, a.id`;
+
+// The reminder window is the queue's (4 h without one), as in sla.ts.
+const REMIND = `make_interval(hours => coalesce(q.remind_before_hours, 4))`;
+const OVERDUE = `(a.breached OR a.resolution_due <= now() OR (a.first_action_at IS NULL AND a.first_action_due <= now()))`;
+const DUE_SOON = `(a.resolution_due <= now() + ${REMIND}
+  OR (a.first_action_at IS NULL AND a.first_action_due <= now() + ${REMIND}))`;
+const SLA_STATE = `CASE WHEN a.status = 'closed' THEN NULL WHEN ${OVERDUE} THEN 'overdue'
+  WHEN ${DUE_SOON} THEN 'due_soon' ELSE 'on_track' END`;
+const FROM = `review_alerts a LEFT JOIN review_queues q ON q.corp_id = a.corp_id AND q.id = a.queue_id`;
+
+/** A position in the queue's order: the last row of a page. */
+interface Cursor {
+  closed: boolean;
+  priority: number;
+  /** resolution_due to the microsecond (a JS Date would lose them), UTC. */
+  due: string;
+  id: string;
+}
+
+const DUE_TEXT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.closed ? 1 : 0, c.priority, c.due, c.id])).toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 4 ||
+    (parsed[0] !== 0 && parsed[0] !== 1) ||
+    typeof parsed[1] !== 'number' ||
+    !Number.isFinite(parsed[1]) ||
+    typeof parsed[2] !== 'string' ||
+    !DUE_TEXT.test(parsed[2]) ||
+    typeof parsed[3] !== 'string' ||
+    !/^\d{1,19}$/.test(parsed[3])
+  )
+    throw new AppError(400, 'invalid_cursor', 'the cursor is not one this API returned');
+  return { closed: parsed[0] === 1, priority: parsed[1], due: parsed[2], id: parsed[3] };
+}
 
 /** SQL of queues and alerts. */
 export class AlertsRepository {
@@ -237,5 +329,64 @@ export class AlertsRepository {
       [corpId, id],
     );
     return rows[0] && toAlert(rows[0]);
+  }
+
+  /**
+   * One page of the queue in its order (see ORDER_KEY), after `cursor` (keyset) or at `offset`,
+   * with the count of all alerts matching. `scope` is a condition over `a` whose values are in `p`
+   * (whose `$1` is the corp).
+   */
+  async page(
+    p: SqlParams,
+    scope: string,
+    filters: AlertListFilters,
+    page: { limit: number; offset?: number; cursor?: string },
+  ): Promise<AlertPage> {
+    const where = ['a.corp_id = $1', scope];
+    if (filters.queueId) where.push(`a.queue_id = ${p.add(filters.queueId)}::bigint`);
+    if (filters.status?.length) where.push(`a.status = ANY(${p.add(filters.status)}::text[])`);
+    if (filters.severity?.length) where.push(`a.severity = ANY(${p.add(filters.severity)}::text[])`);
+    if (filters.category?.length) where.push(`a.category = ANY(${p.add(filters.category)}::text[])`);
+    if (filters.source) where.push(`a.source = ${p.add(filters.source)}`);
+    if (filters.assignee === 'none') where.push('a.assignee_id IS NULL');
+    else if (filters.assignee) where.push(`a.assignee_id = ${p.add(filters.assignee)}::bigint`);
+    if (filters.sla === 'overdue') where.push(`a.status <> 'closed' AND ${OVERDUE}`);
+    if (filters.sla === 'due_soon') where.push(`a.status <> 'closed' AND NOT ${OVERDUE} AND ${DUE_SOON}`);
+    const filtered = where.join(' AND ');
+    // The count takes the filters' values only; the page adds its cursor and limit after them.
+    const countValues = [...p.values];
+    const count = this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${FROM} WHERE ${filtered} LIMIT ${TOTAL_CAP + 1}) x`,
+      countValues,
+    );
+
+    let after = '';
+    if (page.cursor) {
+      const c = decodeCursor(page.cursor);
+      after = ` AND (${ORDER_KEY}) > (${p.add(c.closed)}::boolean, -(${p.add(c.priority)}::float8),
+        ${p.add(c.due)}::timestamptz, ${p.add(c.id)}::bigint)`;
+    }
+    const offset = !page.cursor && page.offset ? ` OFFSET ${p.add(page.offset)}` : '';
+    const items = this.db.query<AlertRow & { sla_state: SlaState | null; k_closed: boolean; k_due: string }>(
+      `SELECT ${ALERT_COLUMNS}, ${SLA_STATE} AS sla_state, a.status = 'closed' AS k_closed,
+         to_char(a.resolution_due AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS k_due
+       FROM ${FROM} WHERE ${filtered}${after}
+       ORDER BY ${ORDER_KEY} LIMIT ${p.add(page.limit + 1)}${offset}`,
+      p.values,
+    );
+    const [{ rows }, counted] = await Promise.all([items, count]);
+    const more = rows.length > page.limit;
+    const shown = more ? rows.slice(0, page.limit) : rows;
+    const last = shown.at(-1);
+    const n = counted.rows[0]!.n;
+    return {
+      items: shown.map((r) => ({ ...toAlert(r), slaState: r.sla_state })),
+      nextCursor:
+        more && last
+          ? encodeCursor({ closed: last.k_closed, priority: last.priority, due: last.k_due, id: last.id })
+          : null,
+      total: Math.min(n, TOTAL_CAP),
+      totalExact: n <= TOTAL_CAP,
+    };
   }
 }

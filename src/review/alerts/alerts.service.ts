@@ -9,8 +9,14 @@ import type { NotificationService } from '../../notifications/notifications.serv
 import type { Pool, PoolClient, Queryable } from '../../platform/db/pool.js';
 import { SqlParams } from '../../platform/db/sql-params.js';
 import { AppError, forbidden, notFound } from '../../platform/http/errors.js';
-import type { Alert, AlertStatus, Disposition, Severity } from '../types.js';
-import { ALERT_COLUMNS, AlertsRepository, toAlert, type AlertRow } from './alerts.repository.js';
+import type { Alert, AlertSource, AlertStatus, Disposition, Severity } from '../types.js';
+import {
+  ALERT_COLUMNS,
+  AlertsRepository,
+  toAlert,
+  type AlertPage,
+  type AlertRow,
+} from './alerts.repository.js';
 import { decide } from './dual-review.js';
 import { noticeFor } from './notice-template.js';
 
@@ -18,9 +24,12 @@ export interface AlertFilters {
   queueId?: string;
   status?: AlertStatus[];
   severity?: Severity[];
-  category?: string;
-  assignee?: string | 'me' | 'none';
-  source?: string;
+  category?: string[];
+  /** A user id, 'me' or 'none' (unassigned). */
+  assignee?: string;
+  source?: AlertSource;
+  /** Unclosed alerts past a deadline, or within the queue's reminder window of one. */
+  sla?: 'overdue' | 'due_soon';
 }
 
 export interface Decision {
@@ -62,31 +71,26 @@ const CONTEXT_HOURS = 2;
 export class AlertsService {
   constructor(private readonly deps: AlertsServiceDeps) {}
 
+  /**
+   * One page of the alerts in the principal's review scope, in the queue's order (unclosed first,
+   * highest priority, earliest deadline, id): after `cursor` (keyset; what the previous page
+   * returned as `nextCursor`) or, for older callers, at `offset`. `total` counts every page.
+   */
   async list(
     principal: Principal,
     corpId: number,
     filters: AlertFilters,
-    page: { limit: number; offset: number },
-  ): Promise<Alert[]> {
+    page: { limit: number; offset?: number; cursor?: string },
+  ): Promise<AlertPage> {
     const p = new SqlParams([corpId]);
-    const where = ['a.corp_id = $1', await this.reviewScope(this.deps.pool, principal, corpId, p)];
-    if (filters.queueId) where.push(`a.queue_id = ${p.add(filters.queueId)}::bigint`);
-    if (filters.status?.length) where.push(`a.status = ANY(${p.add(filters.status)}::text[])`);
-    if (filters.severity?.length) where.push(`a.severity = ANY(${p.add(filters.severity)}::text[])`);
-    if (filters.category) where.push(`a.category = ${p.add(filters.category)}`);
-    if (filters.source) where.push(`a.source = ${p.add(filters.source)}`);
-    if (filters.assignee === 'none') where.push('a.assignee_id IS NULL');
-    else if (filters.assignee)
-      where.push(
-        `a.assignee_id = ${p.add(filters.assignee === 'me' ? principal.userId : filters.assignee)}::bigint`,
-      );
-    const { rows } = await this.deps.pool.query<AlertRow>(
-      `SELECT ${ALERT_COLUMNS} FROM review_alerts a WHERE ${where.join(' AND ')}
-       ORDER BY (a.status = 'closed'), a.priority DESC, a.resolution_due, a.id
-       LIMIT ${p.add(page.limit)} OFFSET ${p.add(page.offset)}`,
-      p.values,
+    const scope = await this.reviewScope(this.deps.pool, principal, corpId, p);
+    const { assignee, ...rest } = filters;
+    return new AlertsRepository(this.deps.pool).page(
+      p,
+      scope,
+      { ...rest, assignee: assignee === 'me' ? principal.userId : assignee },
+      page,
     );
-    return rows.map(toAlert);
   }
 
   /** An alert with its hits, its review trail and the conversation around it. */

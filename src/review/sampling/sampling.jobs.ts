@@ -46,9 +46,19 @@ export function samplingJobs(deps: { service: SamplingService; corpIds: () => Pr
     const at = ctx.job.scheduledFor ?? new Date();
     const runs: Array<{ corpId: number; period: string; created: boolean; alertsCreated: number }> = [];
     const failures: string[] = [];
+    const skipped: number[] = [];
     for (const id of corpIds) {
       if (ctx.signal.aborted) throw new Error('stopped by shutdown; the retry resumes');
       try {
+        // A corp may turn the weekly sensitive-post review off; a period asked for by name still runs.
+        if (
+          kind === 'weekly_sensitive' &&
+          !period &&
+          !(await deps.service.settings(id)).effective.weeklySensitive
+        ) {
+          skipped.push(id);
+          continue;
+        }
         const result = period
           ? await deps.service.run(id, kind, period)
           : await deps.service.runPrevious(id, kind, at);
@@ -62,10 +72,13 @@ export function samplingJobs(deps: { service: SamplingService; corpIds: () => Pr
         failures.push(`corp ${id}: ${(err as Error).message}`);
         ctx.logger.warn({ corpId: id, kind, err: (err as Error).message }, 'sampling run failed');
       }
-      await ctx.reportProgress({ done: runs.length + failures.length, total: corpIds.length });
+      await ctx.reportProgress({
+        done: runs.length + failures.length + skipped.length,
+        total: corpIds.length,
+      });
     }
     if (failures.length) throw new Error(`${SAMPLING_JOBS[kind]}: ${failures.join('; ')}`);
-    return { kind, runs };
+    return { kind, runs, ...(skipped.length ? { skipped } : {}) };
   };
   return {
     jobs: kinds.map((kind) => ({ name: SAMPLING_JOBS[kind], maxAttempts: 3, handler: handlerFor(kind) })),

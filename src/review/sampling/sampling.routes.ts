@@ -10,6 +10,18 @@ import { SAMPLING_KINDS } from './types.js';
 const corpParams = z.object({ corp: z.string() });
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day YYYY-MM-DD');
 
+const share = z.number().min(0).max(1).nullable();
+const settingsRequest = z
+  .object({
+    /** null: the configuration file's value (review.sampling.*). */
+    monthlyRate: share,
+    recheckRate: share,
+    lowScoreBelow: z.number().min(0).max(1000).nullable(),
+    humanReviewTarget: share,
+    weeklySensitive: z.boolean(),
+  })
+  .strict();
+
 const runRequest = z
   .object({
     kind: z.enum(SAMPLING_KINDS),
@@ -46,6 +58,34 @@ export function samplingRoutes(deps: { service: SamplingService; org: OrgReposit
         const corpId = await corpOf(request);
         return deps.service.samplingReport(corpId, request.query.from, request.query.to);
       },
+    );
+    app.get(
+      '/api/v1/corps/:corp/review/sampling/settings',
+      {
+        config: { permission: 'config.manage' },
+        schema: {
+          tags,
+          summary:
+            "The corp's sampling settings: its own values, the configuration file's and the effective ones",
+          params: corpParams,
+        },
+      },
+      async (request) => deps.service.settings(await corpOf(request)),
+    );
+    app.put(
+      '/api/v1/corps/:corp/review/sampling/settings',
+      {
+        config: { permission: 'config.manage' },
+        schema: {
+          tags,
+          summary:
+            "Replace the corp's sampling settings (null falls back to the configuration file); audited",
+          params: corpParams,
+          body: settingsRequest,
+        },
+      },
+      async (request) =>
+        deps.service.saveSettings(await corpOf(request), request.body, principalOf(request).actor),
     );
     app.post(
       '/api/v1/corps/:corp/review/sampling/runs',

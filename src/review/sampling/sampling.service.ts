@@ -7,7 +7,25 @@ import { localDay, parsePeriod, previousPeriod, type LocalPeriod } from './perio
 import { PLANS } from './plans.js';
 import { buildSamplingReport } from './sampling-report.js';
 import { SamplingRepository } from './sampling.repository.js';
+import {
+  effectiveSettings,
+  loadSamplingSettings,
+  RATE_FIELDS,
+  saveSamplingSettings,
+  type EffectiveSamplingSettings,
+  type StoredSamplingSettings,
+} from './settings.js';
 import type { SamplingKind, SamplingReport, SamplingRunResult } from './types.js';
+
+/** A corp's sampling settings as the administration page shows them. */
+export interface SamplingSettingsView {
+  /** The corp's own values; null where the configuration file's default applies. */
+  stored: StoredSamplingSettings;
+  /** The configuration file's values (review.sampling.*). */
+  defaults: ReviewConfig['sampling'];
+  /** What runs use. */
+  effective: EffectiveSamplingSettings;
+}
 
 export interface SamplingDeps {
   pool: Pool;
@@ -55,11 +73,45 @@ export class SamplingService {
     return this.runPeriod(corpId, previousPeriod(kind, localDay(at, timezone)), actor);
   }
 
+  /** The corp's sampling settings: its own values over the configuration file's. */
+  async settings(corpId: number): Promise<SamplingSettingsView> {
+    const stored = await loadSamplingSettings(this.deps.pool, corpId);
+    const defaults = this.deps.config.sampling;
+    return { stored, defaults, effective: effectiveSettings(defaults, stored) };
+  }
+
+  /** Replaces the corp's sampling settings (null = the configuration file's value); audited. */
+  async saveSettings(
+    corpId: number,
+    next: Omit<StoredSamplingSettings, 'updatedAt' | 'updatedBy'>,
+    actor: string,
+  ): Promise<SamplingSettingsView> {
+    await withTransaction(this.deps.pool, async (client) => {
+      const before = await loadSamplingSettings(client, corpId);
+      await saveSamplingSettings(client, corpId, next, actor);
+      const changed = [...RATE_FIELDS, 'weeklySensitive' as const].filter((f) => before[f] !== next[f]);
+      await this.deps.audit?.record(client, {
+        corpId,
+        actor,
+        action: 'review.sampling.settings',
+        resourceType: 'corp',
+        resourceIds: [String(corpId)],
+        result: 'allowed',
+        details: {
+          changed,
+          before: Object.fromEntries(changed.map((f) => [f, before[f]])),
+          after: Object.fromEntries(changed.map((f) => [f, next[f]])),
+        },
+      });
+    });
+    return this.settings(corpId);
+  }
+
   async samplingReport(corpId: number, from: string, to: string): Promise<SamplingReport> {
     try {
       return await buildSamplingReport(
         this.deps.pool,
-        this.deps.config.sampling,
+        (await this.settings(corpId)).effective,
         corpId,
         { from, to },
         this.now(),
@@ -81,7 +133,11 @@ export class SamplingService {
       const existing = await repo.findRun(corpId, kind, start);
       if (existing) return { run: existing, created: false, alertsCreated: 0 };
 
-      const plan = await PLANS[kind]({ repo, corpId, start, end, sampling: this.deps.config.sampling });
+      const sampling = effectiveSettings(
+        this.deps.config.sampling,
+        await loadSamplingSettings(client, corpId),
+      );
+      const plan = await PLANS[kind]({ repo, corpId, start, end, sampling });
       const run = await repo.insertRun(corpId, {
         kind,
         periodStart: start,
