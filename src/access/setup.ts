@@ -59,8 +59,8 @@ async function adminExists(db: Queryable): Promise<boolean> {
 
 /**
  * First-run setup of a deployment without the demo: while no enabled account can manage users,
- * `vigil serve` issues a one-time token at start-up (printed to its log and written to
- * `<dataDir>/setup-token`, mode 0600), and the console's setup page creates the first
+ * `vigil serve` issues a one-time token at start-up (shown in its banner, never logged, and
+ * written to `<dataDir>/setup-token`, mode 0600), and the console's setup page creates the first
  * administrator with it. Creating the administrator, consuming the token and the audit event
  * are one transaction under the bootstrap lock, so of concurrent attempts exactly one succeeds;
  * once an administrator exists every attempt is refused.
@@ -81,8 +81,8 @@ export class SetupService {
   }
 
   /**
-   * At start-up: when no administrator exists, issues a token (written to the token file and
-   * logged) and returns it; otherwise removes leftover tokens and the file and returns undefined.
+   * At start-up: when no administrator exists, issues a token (written to the token file; the
+   * caller shows it in the banner) and returns it; otherwise removes leftover tokens and the file and returns undefined.
    * Tokens of other instances stay valid until the first administrator is created.
    */
   async prepare(): Promise<{ token: string; file?: string } | undefined> {
@@ -103,10 +103,12 @@ export class SetupService {
       return undefined;
     }
     const file = this.writeFile(issued);
+    // The token itself stays out of the log (logs are shipped and kept): the banner and the file
+    // carry it.
     this.deps.logger?.warn(
       { file: file ?? null },
-      `first-run setup: no administrator exists. Open the console and create one with the setup token ${issued}` +
-        (file ? ` (also in ${file})` : ''),
+      'first-run setup: no administrator exists. Open the console and create one with the setup token ' +
+        (file ? `in ${file} (also shown in the start-up banner)` : 'shown in the start-up banner'),
     );
     return { token: issued, ...(file ? { file } : {}) };
   }

@@ -61,7 +61,7 @@ beforeAll(async () => {
   mod = accessModule({
     pool,
     config,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(line) }),
     dataDir,
     secrets: aesGcmSecretBox(randomBytes(32)),
   });
@@ -80,10 +80,13 @@ afterAll(async () => {
   await db?.drop();
 });
 
+/** What the access module logged (the setup token must never be in it). */
+const logged: string[] = [];
+
 describe('first-run setup', () => {
   let token: string;
 
-  it('is closed until the server issues a token, which it logs and writes to a 0600 file', async () => {
+  it('is closed until the server issues a token, which it writes to a 0600 file but never logs', async () => {
     expect(await required()).toBe(false);
     const closed = await setup({ token: 'x'.repeat(43), username: 'root', password: PASSWORD });
     expect(closed.statusCode).toBe(403);
@@ -96,6 +99,8 @@ describe('first-run setup', () => {
     expect(issued!.file).toBe(file);
     expect(readFileSync(file, 'utf8').trim()).toBe(token);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(logged.join('')).toContain('first-run setup');
+    expect(logged.join('')).not.toContain(token);
     // Only its hash is stored.
     const stored = await pool.query<{ token_hash: Buffer }>('SELECT token_hash FROM setup_tokens');
     expect(stored.rows.map((r) => r.token_hash.toString('base64url'))).not.toContain(token);

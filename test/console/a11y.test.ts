@@ -2,37 +2,10 @@
  * Accessibility of the console's main pages, checked by axe-core (WCAG 2 A and AA rules) in
  * Chromium: no serious or critical violation — labels, names, contrast, landmarks, focus order.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyService } from '../../src/detection/store/index.js';
 import { available, seedKickbackAlert, startConsoleServer, type ConsoleServer } from './server.js';
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function violations(page: Page): Promise<string[]> {
-  // Evaluated over the DevTools protocol, so the page's CSP (no inline script) does not block it.
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: Violation[] }> } }
-    ).axe;
-    const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-    return result.violations;
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+import { violations } from './axe.js';
 
 let s: ConsoleServer;
 let alertId: string;

@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import type { Page } from 'playwright-core';
@@ -9,14 +7,13 @@ import { keyringSecrets } from '../../src/wecom/api/secrets.js';
 import { ConnectorRepository } from '../../src/wecom/connector/connector.repository.js';
 import { textMessage } from '../support/archive.js';
 import { available, startConsoleServer, type ConsoleServer } from './server.js';
+import { violations } from './axe.js';
 
 // The administration page's keyring, connector and sampling tabs, in Chromium against the real
 // API over this file's own database.
 
 let s: ConsoleServer;
 const ARCHIVE_SECRET = `CANARY-${randomBytes(12).toString('hex')}`;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
 /** The input of an antd field, wherever it puts the test id (on the input or around it). */
 const input = (page: Page, id: string) =>
   page.locator(`input[data-testid="${id}"], [data-testid="${id}"] input`).first();
@@ -32,26 +29,6 @@ function recordResponses(page: Page): string[] {
       );
   });
   return bodies;
-}
-
-/** axe-core's serious and critical findings (WCAG 2 A/AA) on the page as it is now. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: {
-          run: (o: unknown) => Promise<{
-            violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
-          }>;
-        };
-      }
-    ).axe;
-    return (await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })).violations;
-  });
-  return found
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 describe.skipIf(!available)('administration in Chromium', () => {

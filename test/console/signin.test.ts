@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from 'otplib';
@@ -8,28 +6,13 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOidcProvider, type TestOidcProvider } from '../support/oidc-provider.js';
 import { available, startConsoleServer, type ConsoleServer } from './server.js';
+import { violations } from './axe.js';
 
 let s: ConsoleServer;
 let idp: TestOidcProvider;
 let callback: string;
 
 const ADMIN_PASSWORD = 'a long and unusual passphrase';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core's serious and critical WCAG 2 A/AA findings on the page as it is now (as a11y.test.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as {
-        axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string | null }[] }> };
-      }
-    ).axe;
-    return (await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })).violations;
-  });
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
-}
-
 /** A port free right now: the OIDC callback URL must be configured before the server listens. */
 async function freePort(): Promise<number> {
   const server = createServer();
