@@ -1,6 +1,7 @@
 /**
  * Accessibility of the console's main pages, checked by axe-core (WCAG 2 A and AA rules) in
  * Chromium: no serious or critical violation — labels, names, contrast, landmarks, focus order.
+ * Also the layout at 1280 px and the watermark on printed views.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolicyService } from '../../src/detection/store/index.js';
@@ -10,7 +11,7 @@ import { violations } from './axe.js';
 let s: ConsoleServer;
 let alertId: string;
 
-describe.skipIf(!available)('console accessibility (axe-core, WCAG 2 AA)', () => {
+describe.skipIf(!available)('console accessibility (axe-core, WCAG 2 AA), width and print', () => {
   beforeAll(async () => {
     s = await startConsoleServer('a11y');
     await new PolicyService(s.pool).installTemplates(s.corp.id);
@@ -45,6 +46,38 @@ describe.skipIf(!available)('console accessibility (axe-core, WCAG 2 AA)', () =>
       found.push(...(await violations(page)).map((v) => `${path}: ${v}`));
     }
     expect(found).toEqual([]);
+    await page.close();
+  });
+
+  it('fits 1280 px without sideways scrolling, and printed views keep the watermark', async () => {
+    const page = await s.signIn('officer');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const overflow: string[] = [];
+    for (const path of [
+      '/dashboard',
+      '/review/alerts',
+      `/review/alerts/${alertId}`,
+      '/search',
+      '/policies',
+    ]) {
+      await page.goto(`${s.base}${path}`);
+      await page.waitForLoadState('networkidle');
+      const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+      if (width > 1280) overflow.push(`${path}: ${width} px`);
+    }
+    expect(overflow).toEqual([]);
+
+    await page.goto(`${s.base}/review/alerts/${alertId}`);
+    await page.getByTestId('chat').waitFor();
+    await page.emulateMedia({ media: 'print' });
+    // The tiled watermark layer is the one drawn as a data-URL background (the test's tsconfig has
+    // no DOM types, hence a string).
+    const watermark = await page.evaluate(`(() => {
+      const layer = [...document.querySelectorAll('div')].find((d) =>
+        d.style.backgroundImage.startsWith('url("data:image'));
+      return layer && { adjust: getComputedStyle(layer).printColorAdjust, shown: layer.offsetWidth > 0 };
+    })()`);
+    expect(watermark).toEqual({ adjust: 'exact', shown: true });
     await page.close();
   });
 
