@@ -150,6 +150,25 @@ export function reviewRoutes(deps: ReviewRoutesDeps): FastifyPluginAsync {
       },
     );
     app.post(
+      '/api/v1/corps/:corp/review/alerts/:id/comments',
+      {
+        config: decide,
+        schema: {
+          tags,
+          summary: 'Add a note to the alert’s review trail (no decision)',
+          params: idParams,
+          body: z.object({ text: z.string().trim().min(1).max(4000) }).strict(),
+        },
+      },
+      async (request, reply) => {
+        const { principal, corpId, ip } = await ctx(request);
+        await alerts.comment(principal, corpId, request.params.id, request.body.text, ip);
+        return reply
+          .status(201)
+          .send({ decisions: await alerts.decisions(deps.pool, corpId, request.params.id) });
+      },
+    );
+    app.post(
       '/api/v1/corps/:corp/review/alerts/claim',
       { config: decide, schema: { tags, params: corpParams, body: z.object({ ids }).strict() } },
       async (request) => {

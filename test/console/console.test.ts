@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BacktestService } from '../../src/detection/store/backtest.service.js';
 import { PolicyService } from '../../src/detection/store/index.js';
-import { EVERY_TYPE, everyTypeConversation } from './fixtures.js';
+import { EVERY_TYPE, everyTypeConversation, XSS } from './fixtures.js';
 import {
   available,
   SCREENSHOTS,
@@ -145,6 +145,18 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await b.getByTestId('disposition-violation_confirmed').click();
     await b.getByTestId('decide').click();
     await expect.poll(() => b.getByTestId('alert-status').innerText()).toBe('已结案');
+    // A note after closing, without a decision, lands in the trail; attacker-like text stays text.
+    await b.getByTestId('comment-text').fill(`已联系部门负责人核实 ${XSS[0]}`);
+    await b.getByTestId('comment-add').click();
+    await expect
+      .poll(() => b.getByTestId('alert-history').innerText())
+      .toContain('备注 · 已联系部门负责人核实');
+    expect(await b.getByTestId('alert-status').innerText()).toBe('已结案');
+    const trail = await s.pool.query<{ stage: string }>(
+      'SELECT stage FROM review_decisions WHERE corp_id = $1 AND alert_id = $2 ORDER BY id',
+      [s.corp.id, alertId],
+    );
+    expect(trail.rows.map((r) => r.stage).slice(-3)).toEqual(['first', 'second', 'comment']);
     await noXss(a);
     await noXss(b);
     await a.close();

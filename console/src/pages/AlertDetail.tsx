@@ -116,13 +116,47 @@ export default function AlertDetail() {
           )}
           <Card title={t('alert.history')}>
             <Timeline
+              data-testid="alert-history"
               items={decisions.map((d) => ({
-                children: `${new Date(d.createdAt).toLocaleString()} · #${d.reviewerId} · ${d.stage}${d.disposition ? ` · ${t(`alert.dispositions.${d.disposition}`, d.disposition)}` : ''}${d.comment ? ` · ${d.comment}` : ''}`,
+                color: d.stage === 'comment' ? 'gray' : 'blue',
+                children: `${new Date(d.createdAt).toLocaleString()} · #${d.reviewerId} · ${t(`alert.stages.${d.stage}`, d.stage)}${d.disposition ? ` · ${t(`alert.dispositions.${d.disposition}`, d.disposition)}` : ''}${d.comment ? ` · ${d.comment}` : ''}`,
               }))}
             />
+            {can('review.decide') && <CommentBox alertId={alert.id} />}
           </Card>
         </Space>
       </Col>
     </Row>
+  );
+}
+
+/** A note in the alert's review trail without deciding anything (audited like a decision). */
+function CommentBox({ alertId }: { alertId: string }) {
+  const { t } = useTranslation();
+  const { corp } = useSession();
+  const { message } = App.useApp();
+  const client = useQueryClient();
+  const [form] = Form.useForm<{ text: string }>();
+  const add = useMutation({
+    mutationFn: (text: string) => post(`/api/v1/corps/${corp}/review/alerts/${alertId}/comments`, { text }),
+    onSuccess: async () => {
+      form.resetFields();
+      await client.invalidateQueries({ queryKey: ['alert', corp, alertId] });
+    },
+    onError: (e) => void message.error((e as Error).message),
+  });
+  return (
+    <Form form={form} layout="inline" onFinish={(v) => add.mutate(v.text)} style={{ marginTop: 8 }}>
+      <Form.Item name="text" rules={[{ required: true, whitespace: true, max: 4000 }]} style={{ flex: 1 }}>
+        <Input
+          aria-label={t('alert.addComment')}
+          placeholder={t('alert.commentPlaceholder')}
+          data-testid="comment-text"
+        />
+      </Form.Item>
+      <Button htmlType="submit" loading={add.isPending} data-testid="comment-add">
+        {t('alert.addComment')}
+      </Button>
+    </Form>
   );
 }

@@ -250,6 +250,14 @@ export class AlertsService {
     });
   }
 
+  /** A note on an alert in its review trail, also on a closed alert (no decision, no state change). */
+  comment(principal: Principal, corpId: number, id: string, text: string, ip: string | null): Promise<Alert> {
+    return this.each(principal, corpId, [id], ip, 'review.comment', async (client, alert) => {
+      await this.record(client, corpId, alert.id, principal.userId, 'comment', { comment: text });
+      return alert;
+    }).then(([alert]) => alert!);
+  }
+
   async decisions(db: Queryable, corpId: number, alertId: string): Promise<Decision[]> {
     const { rows } = await db.query<Decision>(
       `SELECT id::text, reviewer_id::text AS "reviewerId", stage, disposition, agrees, comment, tags, created_at AS "createdAt"
