@@ -66,6 +66,10 @@ describe.skipIf(!available)('web console in Chromium', () => {
     const page = await signIn('officerA');
     await page.getByTestId('dashboard').waitFor();
     await page.getByTestId('chart-trend').waitFor();
+    // SLA and sampling coverage beside the charts; capture health only for those holding capture.read.
+    expect(await page.getByTestId('dashboard-sla').innerText()).toContain('逾期未结');
+    expect(await page.getByTestId('dashboard-sampling').innerText()).toContain('敏感岗位周全覆盖');
+    expect(await page.getByTestId('dashboard-capture').count()).toBe(0);
     await page.waitForTimeout(800); // let the charts animate in before the screenshot
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png') });
     await page.close();
@@ -125,7 +129,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
     const a = await signIn('officerA');
     a.setDefaultTimeout(8000);
     await a.goto(`${base}/review/alerts`);
-    await a.getByText('bribery').first().waitFor();
+    await a.getByText('商业贿赂与回扣').first().waitFor();
     await a.goto(`${base}/review/alerts/${alertId}`);
     await a
       .locator(`[data-msgid="kickback-1"] mark`)
@@ -233,6 +237,9 @@ describe.skipIf(!available)('web console in Chromium', () => {
 
   it('back-tests the edited policy over the archive with measured precision per rule', async () => {
     const page = await signIn('lead');
+    // The lead's dashboard also shows capture health (this corp has no connector yet).
+    await page.goto(`${base}/dashboard`);
+    await expect.poll(() => page.getByTestId('dashboard-capture').innerText()).toContain('尚未配置采集');
     await page.goto(`${base}/policies`);
     await page.getByTestId('policy-bribery').click();
     await expect.poll(() => page.getByTestId('policy-source').inputValue()).toContain('"id": "bribery"');

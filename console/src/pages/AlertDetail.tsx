@@ -72,7 +72,9 @@ export default function AlertDetail() {
               <Descriptions.Item label={t('alerts.severity')}>
                 <Tag color={SEVERITY_COLOR[alert.severity]}>{t(`severity.${alert.severity}`)}</Tag>
               </Descriptions.Item>
-              <Descriptions.Item label={t('alerts.category')}>{alert.category}</Descriptions.Item>
+              <Descriptions.Item label={t('alerts.category')}>
+                {t(`categories.${alert.category}`, alert.category)}
+              </Descriptions.Item>
               <Descriptions.Item label={t('alerts.status')}>
                 <span data-testid="alert-status">{t(`status.${alert.status}`)}</span>
               </Descriptions.Item>

@@ -186,8 +186,8 @@ export default function AlertQueue() {
   const categories = useMemo(() => {
     const known = new Set<string>([...category, ...rows.slice(0, 2000).map((r) => r.category)]);
     for (const q of queues.data?.items ?? []) for (const c of q.categories ?? []) known.add(c);
-    return [...known].sort().map((c) => ({ value: c, label: c }));
-  }, [category, rows, queues.data]);
+    return [...known].sort().map((c) => ({ value: c, label: t(`categories.${c}`, c) }));
+  }, [category, rows, queues.data, t]);
 
   const number = new Intl.NumberFormat(i18n.language);
   const allSelected = rows.length > 0 && selected.length === rows.length;
@@ -409,7 +409,7 @@ const QueueRow = memo(function QueueRow(props: {
         <Tag color={SEVERITY_COLOR[r.severity]}>{t(`severity.${r.severity}`)}</Tag>
       </div>
       <div role="cell" style={{ overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>
-        {r.category}
+        {t(`categories.${r.category}`, r.category)}
       </div>
       <div role="cell">{t(`status.${r.status}`)}</div>
       <div role="cell">{Number(r.priority.toFixed(2))}</div>

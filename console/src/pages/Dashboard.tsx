@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get } from '../api/client.js';
 import { Chart } from '../components/Chart.js';
+import { StatusCards, type SamplingCoverage } from '../components/dashboard/StatusCards.js';
 import { useSession } from '../session.js';
 
 interface Metrics {
@@ -13,14 +14,17 @@ interface Metrics {
   sla: { breached: number; breachRate: number | null; openOverdue: number };
   appeals: { appealRate: number | null };
 }
-interface SamplingReport {
+interface SamplingReport extends SamplingCoverage {
   humanReview?: { ratio: number | null; target: number };
 }
 
 const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 const COLORS = ['#8c8c8c', '#1677ff', '#fa8c16', '#f5222d'];
 
-/** Alerts over time by severity, by category, SLA, a department heatmap and review coverage. */
+/**
+ * Alerts over time by severity, by category, SLA status, a department heatmap, sampling coverage,
+ * the human-review ratio and capture health.
+ */
 export default function Dashboard() {
   const { t } = useTranslation();
   const { corp, can } = useSession();
@@ -57,7 +61,7 @@ export default function Dashboard() {
     const byCategory = {
       tooltip: {},
       xAxis: { type: 'value', minInterval: 1 },
-      yAxis: { type: 'category', data: categories.map((c) => c[0]) },
+      yAxis: { type: 'category', data: categories.map((c) => t(`categories.${c[0]}`, c[0])) },
       series: [{ type: 'bar', data: categories.map((c) => c[1]), color: '#1677ff' }],
     };
     const departments = [...new Set(m.departmentDays.map((d) => d.department))];
@@ -91,21 +95,12 @@ export default function Dashboard() {
   const ratio = sampling.data?.humanReview?.ratio;
   return (
     <Row gutter={[16, 16]} data-testid="dashboard">
-      <Col span={6}>
+      <Col span={8}>
         <Card>
           <Statistic title={t('nav.alerts')} value={m?.alerts.total ?? 0} loading={metrics.isLoading} />
         </Card>
       </Col>
-      <Col span={6}>
-        <Card>
-          <Statistic
-            title={t('dashboard.breached')}
-            value={m?.sla.breached ?? 0}
-            valueStyle={{ color: '#cf1322' }}
-          />
-        </Card>
-      </Col>
-      <Col span={6}>
+      <Col span={8}>
         <Card>
           <Statistic
             title={t('dashboard.appealRate')}
@@ -113,7 +108,7 @@ export default function Dashboard() {
           />
         </Card>
       </Col>
-      <Col span={6}>
+      <Col span={8}>
         <Card>
           <Statistic
             title={t('dashboard.humanReview')}
@@ -121,6 +116,7 @@ export default function Dashboard() {
           />
         </Card>
       </Col>
+      <StatusCards sla={m?.sla} sampling={sampling.data} />
       <Col span={14}>
         <Card title={t('dashboard.bySeverity')}>
           {charts && <Chart option={charts.trend} testId="chart-trend" />}
