@@ -131,7 +131,7 @@ describe.skipIf(!available)('administration in Chromium', () => {
       await input(admin, 'connector-poll').fill('45');
       await input(admin, 'secret-input-archive').fill(ARCHIVE_SECRET);
       await admin.getByTestId('connector-save').click();
-      await admin.getByText('已保存').first().waitFor();
+      await admin.getByText('已保存', { exact: true }).first().waitFor();
 
       // The page says "set" (with when), the field is empty again, and the value is nowhere.
       await expect.poll(() => admin.getByTestId('secret-status-archive').innerText()).toBe('已设置');
@@ -204,7 +204,7 @@ describe.skipIf(!available)('administration in Chromium', () => {
       await input(lead, 'sampling-humanReviewTarget').fill('40');
       await lead.getByTestId('sampling-weeklySensitive').click();
       await lead.getByTestId('sampling-save').click();
-      await lead.getByText('已保存').first().waitFor();
+      await lead.getByText('已保存', { exact: true }).first().waitFor();
       await expect.poll(() => lead.getByTestId('sampling-effective-monthlyRate').innerText()).toBe('12%');
       expect(await lead.getByTestId('sampling-effective-humanReviewTarget').innerText()).toBe('40%');
       expect(await lead.getByTestId('sampling-effective-recheckRate').innerText()).toBe('10%');

@@ -197,7 +197,7 @@ describe.skipIf(!available)('web console in Chromium', () => {
     await page.getByTestId('save-search').click();
     await page.getByTestId('saved-name').fill('回扣线索');
     await page.getByTestId('saved-submit').click();
-    await page.getByText('已保存').waitFor();
+    await page.getByText('已保存', { exact: true }).waitFor();
 
     await page.reload();
     await page.getByTestId('current-user').waitFor();

@@ -306,7 +306,7 @@ describe.skipIf(!available)('console pages in Chromium', () => {
     await pick(lead, '中');
     await lead.keyboard.press('Escape');
     await lead.getByTestId('queue-save').click();
-    await lead.getByText('已保存').first().waitFor();
+    await lead.getByText('已保存', { exact: true }).first().waitFor();
     await expect
       .poll(async () => {
         const { rows } = await s.pool.query(
