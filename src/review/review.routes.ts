@@ -50,6 +50,21 @@ export function reviewRoutes(deps: ReviewRoutesDeps): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
     app.get(
+      '/api/v1/corps/:corp/review/categories',
+      {
+        config: { permission: 'review.read' },
+        schema: {
+          tags,
+          summary: 'Alert categories in my review scope, with open counts',
+          params: corpParams,
+        },
+      },
+      async (request) => {
+        const { principal, corpId } = await ctx(request);
+        return { items: await alerts.categories(principal, corpId) };
+      },
+    );
+    app.get(
       '/api/v1/corps/:corp/review/queues',
       { config: { permission: 'review.read' }, schema: { tags, params: corpParams } },
       async (request) => {

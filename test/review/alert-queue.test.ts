@@ -366,6 +366,23 @@ describe('the alert queue’s keyset pagination', () => {
     }
   });
 
+  it('lists the categories in the reviewer’s scope with their open counts', async () => {
+    const openCounts = (subset: Seeded[]) => {
+      const counts = new Map<string, number>();
+      for (const a of subset) counts.set(a.category, (counts.get(a.category) ?? 0) + (a.closed ? 0 : 1));
+      return [...counts].sort(([x], [y]) => (x < y ? -1 : 1)).map(([category, open]) => ({ category, open }));
+    };
+    const categories = async () =>
+      (await app.inject({ url: `/api/v1/corps/${corp.slug}/review/categories` })).json().items;
+    expect(await categories()).toEqual(openCounts(seeded));
+    principal = { ...principal, roles: full(corp.id, 2) };
+    try {
+      expect(await categories()).toEqual(openCounts(seeded.filter((a) => a.employee === 'east')));
+    } finally {
+      principal = { ...principal, roles: full(corp.id) };
+    }
+  });
+
   it('documents the cursor and the new filters in the OpenAPI description', async () => {
     const openapi = (await app.inject({ url: '/api/openapi.json' })).json();
     const list = openapi.paths['/api/v1/corps/{corp}/review/alerts'].get;

@@ -88,6 +88,11 @@ export default function AlertQueue() {
     queryKey: ['queues', corp],
     queryFn: () => get<{ items: ReviewQueue[] }>(`/api/v1/corps/${corp}/review/queues`),
   });
+  const knownCategories = useQuery({
+    queryKey: ['alert-categories', corp],
+    queryFn: () =>
+      get<{ items: Array<{ category: string; open: number }> }>(`/api/v1/corps/${corp}/review/categories`),
+  });
   const rows = useMemo(() => alerts.data?.pages.flatMap((p) => p.items) ?? [], [alerts.data]);
   const latest = alerts.data?.pages.at(-1);
 
@@ -183,11 +188,14 @@ export default function AlertQueue() {
     return () => window.removeEventListener('keydown', onKey);
   });
 
+  // Every category in the reviewer's scope (with its open count), plus any typed in.
   const categories = useMemo(() => {
-    const known = new Set<string>([...category, ...rows.slice(0, 2000).map((r) => r.category)]);
-    for (const q of queues.data?.items ?? []) for (const c of q.categories ?? []) known.add(c);
-    return [...known].sort().map((c) => ({ value: c, label: t(`categories.${c}`, c) }));
-  }, [category, rows, queues.data, t]);
+    const open = new Map((knownCategories.data?.items ?? []).map((c) => [c.category, c.open]));
+    return [...new Set([...open.keys(), ...category])].sort().map((c) => ({
+      value: c,
+      label: `${t(`categories.${c}`, c)}${open.has(c) ? ` (${open.get(c)})` : ''}`,
+    }));
+  }, [category, knownCategories.data, t]);
 
   const number = new Intl.NumberFormat(i18n.language);
   const allSelected = rows.length > 0 && selected.length === rows.length;

@@ -93,6 +93,18 @@ export class AlertsService {
     );
   }
 
+  /** The categories of the alerts in the principal's review scope, with how many are not closed. */
+  async categories(principal: Principal, corpId: number): Promise<Array<{ category: string; open: number }>> {
+    const p = new SqlParams([corpId]);
+    const scope = await this.reviewScope(this.deps.pool, principal, corpId, p);
+    const { rows } = await this.deps.pool.query<{ category: string; open: number }>(
+      `SELECT a.category, (count(*) FILTER (WHERE a.status <> 'closed'))::int AS open
+       FROM review_alerts a WHERE a.corp_id = $1 AND ${scope} GROUP BY a.category ORDER BY a.category`,
+      p.values,
+    );
+    return rows;
+  }
+
   /** An alert with its hits, its review trail and the conversation around it. */
   async get(
     viewer: Viewer,
