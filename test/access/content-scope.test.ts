@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentAccessModule } from '../../src/access/content/index.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { NotificationService } from '../../src/notifications/notifications.service.js';
-import { OrgRepository } from '../../src/org/org.repository.js';
 import type { Corp } from '../../src/org/types.js';
-import { configSchema } from '../../src/platform/config/schema.js';
-import { testArchive, chatMessage } from '../support/archive.js';
+import { chatMessage } from '../support/archive.js';
 import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
-import { harness, makeUser, signIn, type Client, type Harness } from './harness.js';
+import { contentHarness, makeUser, signIn, type Client, type Harness } from './harness.js';
 
 afterAll(closeTestPool);
 
@@ -95,19 +90,9 @@ async function lastAudit(actorName: string, action: string) {
 }
 
 beforeAll(async () => {
-  const pool = testPool();
-  const org = new OrgRepository(pool);
-  const { archive, keyring } = await testArchive(pool);
-  const content = contentAccessModule({
-    pool,
-    archive,
-    keyring,
-    org,
-    audit: new AuditLog(pool),
-    config: configSchema.parse({}).access,
-    notifications: new NotificationService(pool),
-  });
-  h = await harness({}, content.routes);
+  const built = await contentHarness();
+  const { pool, org, archive } = built;
+  h = built.h;
   corp = await createTestCorp(pool, 'scope');
   other = await createTestCorp(pool, 'scope-other');
   await org.upsertDepartments([

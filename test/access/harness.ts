@@ -12,6 +12,11 @@ import { accessModule, type AccessModule, type AccessModuleDeps } from '../../sr
 import { AccessRepository } from '../../src/access/access.repository.js';
 import { aesGcmSecretBox } from '../../src/access/secret-box.js';
 import type { RoleInput } from '../../src/access/users.service.js';
+import { contentAccessModule } from '../../src/access/content/index.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { NotificationService } from '../../src/notifications/notifications.service.js';
+import { OrgRepository } from '../../src/org/org.repository.js';
+import { testArchive } from '../support/archive.js';
 import { testPool } from '../support/db.js';
 
 export interface Harness {
@@ -137,4 +142,24 @@ export function clientFor(h: Harness, cookie: string, csrf: string, ip: string, 
         headers: { cookie, ...(withCsrf ? { 'x-csrf-token': csrf } : {}), ...(headers ?? {}) },
       }),
   };
+}
+
+/**
+ * The access module with the content choke point's routes (search, conversations, grants, saved
+ * searches…) over the test pool and a test archive, as the content tests need it.
+ */
+export async function contentHarness() {
+  const pool = testPool();
+  const org = new OrgRepository(pool);
+  const { archive, keyring } = await testArchive(pool);
+  const content = contentAccessModule({
+    pool,
+    archive,
+    keyring,
+    org,
+    audit: new AuditLog(pool),
+    config: configSchema.parse({}).access,
+    notifications: new NotificationService(pool),
+  });
+  return { h: await harness({}, content.routes), pool, org, archive, content };
 }

@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentAccessModule } from '../../src/access/content/index.js';
-import { AuditLog } from '../../src/audit/audit-log.js';
-import { OrgRepository } from '../../src/org/org.repository.js';
 import type { Corp } from '../../src/org/types.js';
-import { configSchema } from '../../src/platform/config/schema.js';
-import { testArchive } from '../support/archive.js';
-import { closeTestPool, createTestCorp, testPool } from '../support/db.js';
-import { harness, makeUser, signIn, type Client } from './harness.js';
+import { closeTestPool, createTestCorp } from '../support/db.js';
+import { contentHarness, makeUser, signIn, type Client } from './harness.js';
 
 afterAll(closeTestPool);
 
@@ -17,18 +12,7 @@ const url = () => `/api/v1/corps/${corp.slug}/saved-searches`;
 
 describe('saved searches: each user’s own', () => {
   beforeAll(async () => {
-    const pool = testPool();
-    const { archive, keyring } = await testArchive(pool);
-    const org = new OrgRepository(pool);
-    const content = contentAccessModule({
-      pool,
-      archive,
-      keyring,
-      org,
-      audit: new AuditLog(pool),
-      config: configSchema.parse({}).access,
-    });
-    const h = await harness({}, content.routes);
+    const { h, pool } = await contentHarness();
     corp = await createTestCorp(pool, 'saved');
     const officer = () => makeUser(h, [{ role: 'compliance_officer', corpId: corp.id }], { totp: true });
     alice = await signIn(h, await officer());
