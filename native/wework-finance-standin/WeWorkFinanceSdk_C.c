@@ -94,9 +94,26 @@ static void sha256(const uint8_t* data, size_t len, uint8_t out[32]) {
 
 /* ---------------------------------------------------------------- AES-256 (decrypt only) */
 
+/* Table-driven AES (the "equivalent inverse cipher" of FIPS-197 §5.3.5), as fast as a portable
+ * C implementation gets: the vendor library decrypts with OpenSSL, and a byte-wise stand-in
+ * would make the SDK child, not Vigil, the bottleneck of every ingest measurement. */
+
 static uint8_t sbox[256], inv_sbox[256];
+/* Td0[x] = InvSubBytes then InvMixColumns of a column holding x in row 0 (bytes 0e 09 0d 0b · Si[x]). */
+static uint32_t Td0[256], Td1[256], Td2[256], Td3[256];
 
 #define ROTL8(x, s) ((uint8_t)(((x) << (s)) | ((x) >> (8 - (s)))))
+#define ROR8(w) (((w) >> 8) | ((w) << 24))
+
+static uint8_t gmul(uint8_t a, uint8_t b) {
+    uint8_t r = 0;
+    while (b) {
+        if (b & 1) r ^= a;
+        a = (uint8_t)((a << 1) ^ ((a & 0x80) ? 0x1B : 0));
+        b >>= 1;
+    }
+    return r;
+}
 
 /* S-box computed from GF(2^8) inverses and the affine map, instead of a typed-in table. */
 __attribute__((constructor)) static void aes_init_tables(void) {
@@ -112,20 +129,32 @@ __attribute__((constructor)) static void aes_init_tables(void) {
     } while (p != 1);
     sbox[0] = 0x63;
     for (int i = 0; i < 256; i++) inv_sbox[sbox[i]] = (uint8_t)i;
-}
-
-static uint8_t gmul(uint8_t a, uint8_t b) {
-    uint8_t r = 0;
-    while (b) {
-        if (b & 1) r ^= a;
-        a = (uint8_t)((a << 1) ^ ((a & 0x80) ? 0x1B : 0));
-        b >>= 1;
+    for (int i = 0; i < 256; i++) {
+        uint8_t s = inv_sbox[i];
+        Td0[i] = ((uint32_t)gmul(s, 14) << 24) | ((uint32_t)gmul(s, 9) << 16) |
+                 ((uint32_t)gmul(s, 13) << 8) | gmul(s, 11);
+        Td1[i] = ROR8(Td0[i]);
+        Td2[i] = ROR8(Td1[i]);
+        Td3[i] = ROR8(Td2[i]);
     }
-    return r;
 }
 
-static void aes256_expand(const uint8_t key[32], uint8_t rk[240]) {
+static uint32_t load_be32(const uint8_t* b) {
+    return ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+}
+
+static void store_be32(uint8_t* b, uint32_t w) {
+    b[0] = (uint8_t)(w >> 24);
+    b[1] = (uint8_t)(w >> 16);
+    b[2] = (uint8_t)(w >> 8);
+    b[3] = (uint8_t)w;
+}
+
+/* The decryption key schedule: encryption round keys in reverse order, with InvMixColumns
+ * applied to the inner ones (so each round is four table lookups per column). */
+static void aes256_expand_decrypt(const uint8_t key[32], uint32_t dk[60]) {
     static const uint8_t rcon[8] = {0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40};
+    uint8_t rk[240];
     memcpy(rk, key, 32);
     for (int i = 8; i < 60; i++) {
         uint8_t t[4];
@@ -141,26 +170,37 @@ static void aes256_expand(const uint8_t key[32], uint8_t rk[240]) {
         }
         for (int j = 0; j < 4; j++) rk[4 * i + j] = (uint8_t)(rk[4 * (i - 8) + j] ^ t[j]);
     }
+    for (int round = 0; round <= 14; round++)
+        for (int c = 0; c < 4; c++) {
+            uint32_t w = load_be32(rk + 16 * (14 - round) + 4 * c);
+            if (round > 0 && round < 14)
+                w = Td0[sbox[w >> 24]] ^ Td1[sbox[(w >> 16) & 0xff]] ^ Td2[sbox[(w >> 8) & 0xff]] ^
+                    Td3[sbox[w & 0xff]];
+            dk[4 * round + c] = w;
+        }
 }
 
-static void aes256_decrypt_block(const uint8_t rk[240], const uint8_t in[16], uint8_t out[16]) {
-    uint8_t s[16], t[16];
-    for (int i = 0; i < 16; i++) s[i] = (uint8_t)(in[i] ^ rk[14 * 16 + i]);
-    for (int round = 13; round >= 0; round--) {
-        /* InvShiftRows: row r of column c comes from column (c - r) mod 4; then InvSubBytes. */
-        for (int c = 0; c < 4; c++)
-            for (int r = 0; r < 4; r++) t[r + 4 * c] = inv_sbox[s[r + 4 * ((c - r + 4) % 4)]];
-        for (int i = 0; i < 16; i++) s[i] = (uint8_t)(t[i] ^ rk[round * 16 + i]);
-        if (round == 0) break;
-        for (int c = 0; c < 4; c++) {
-            uint8_t a0 = s[4 * c], a1 = s[4 * c + 1], a2 = s[4 * c + 2], a3 = s[4 * c + 3];
-            s[4 * c] = (uint8_t)(gmul(a0, 14) ^ gmul(a1, 11) ^ gmul(a2, 13) ^ gmul(a3, 9));
-            s[4 * c + 1] = (uint8_t)(gmul(a0, 9) ^ gmul(a1, 14) ^ gmul(a2, 11) ^ gmul(a3, 13));
-            s[4 * c + 2] = (uint8_t)(gmul(a0, 13) ^ gmul(a1, 9) ^ gmul(a2, 14) ^ gmul(a3, 11));
-            s[4 * c + 3] = (uint8_t)(gmul(a0, 11) ^ gmul(a1, 13) ^ gmul(a2, 9) ^ gmul(a3, 14));
-        }
+static void aes256_decrypt_block(const uint32_t dk[60], const uint8_t in[16], uint8_t out[16]) {
+    uint32_t s0 = load_be32(in) ^ dk[0], s1 = load_be32(in + 4) ^ dk[1];
+    uint32_t s2 = load_be32(in + 8) ^ dk[2], s3 = load_be32(in + 12) ^ dk[3];
+    for (int round = 1; round < 14; round++) {
+        const uint32_t* k = dk + 4 * round;
+        uint32_t t0 = Td0[s0 >> 24] ^ Td1[(s3 >> 16) & 0xff] ^ Td2[(s2 >> 8) & 0xff] ^ Td3[s1 & 0xff] ^ k[0];
+        uint32_t t1 = Td0[s1 >> 24] ^ Td1[(s0 >> 16) & 0xff] ^ Td2[(s3 >> 8) & 0xff] ^ Td3[s2 & 0xff] ^ k[1];
+        uint32_t t2 = Td0[s2 >> 24] ^ Td1[(s1 >> 16) & 0xff] ^ Td2[(s0 >> 8) & 0xff] ^ Td3[s3 & 0xff] ^ k[2];
+        uint32_t t3 = Td0[s3 >> 24] ^ Td1[(s2 >> 16) & 0xff] ^ Td2[(s1 >> 8) & 0xff] ^ Td3[s0 & 0xff] ^ k[3];
+        s0 = t0, s1 = t1, s2 = t2, s3 = t3;
     }
-    memcpy(out, s, 16);
+    /* Last round: InvShiftRows and InvSubBytes only. */
+    const uint32_t* k = dk + 56;
+    const uint32_t s[4] = {s0, s1, s2, s3};
+    for (int c = 0; c < 4; c++) {
+        uint32_t w = ((uint32_t)inv_sbox[s[c] >> 24] << 24) |
+                     ((uint32_t)inv_sbox[(s[(c + 3) % 4] >> 16) & 0xff] << 16) |
+                     ((uint32_t)inv_sbox[(s[(c + 2) % 4] >> 8) & 0xff] << 8) |
+                     inv_sbox[s[(c + 1) % 4] & 0xff];
+        store_be32(out + 4 * c, w ^ k[c]);
+    }
 }
 
 /* ---------------------------------------------------------------- base64 */
@@ -537,9 +577,10 @@ int DecryptData(const char* encrypt_key, const char* encrypt_msg, Slice_t* msg) 
         free(ct);
         return 10006;
     }
-    uint8_t key[32], rk[240], iv[16], prev[16];
+    uint8_t key[32], iv[16], prev[16];
+    uint32_t dk[60];
     sha256((const uint8_t*)encrypt_key, strlen(encrypt_key), key);
-    aes256_expand(key, rk);
+    aes256_expand_decrypt(key, dk);
     memcpy(iv, key, 16);
     uint8_t* pt = malloc(n + 1);
     if (!pt) {
@@ -548,7 +589,7 @@ int DecryptData(const char* encrypt_key, const char* encrypt_msg, Slice_t* msg) 
     }
     for (size_t off = 0; off < n; off += 16) {
         memcpy(prev, ct + off, 16);
-        aes256_decrypt_block(rk, ct + off, pt + off);
+        aes256_decrypt_block(dk, ct + off, pt + off);
         for (int i = 0; i < 16; i++) pt[off + i] ^= iv[i];
         memcpy(iv, prev, 16);
     }
