@@ -47,8 +47,8 @@ async function seedCapture() {
     corp.id,
   ]);
   await pool.query(
-    `INSERT INTO wecom_cursors (corp_id, seq, pulled_total, last_pull_at, last_new_at)
-     VALUES ($1, 120, 120, now() - interval '10 minutes', now() - interval '12 minutes')`,
+    `INSERT INTO wecom_cursors (corp_id, seq, pulled_total, archived_total, last_pull_at, last_new_at)
+     VALUES ($1, 120, 120, 116, now() - interval '10 minutes', now() - interval '12 minutes')`,
     [corp.id],
   );
   const envelope = (msgid: string, seq: number, state: string, ver: number | null, reason: string | null) =>
@@ -56,7 +56,6 @@ async function seedCapture() {
       `INSERT INTO wecom_envelopes (corp_id, msgid, seq, publickey_ver, state, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
       [corp.id, msgid, seq, ver, state, reason],
     );
-  for (let i = 1; i <= 5; i++) await envelope(`ok-${i}`, i, 'archived', 2, null);
   await envelope('held-1', 101, 'held_key', 3, 'no private key for publickey_ver 3');
   await envelope('held-2', 102, 'held_key', 3, 'no private key for publickey_ver 3');
   await envelope('bad-1', 103, 'quarantined', 2, 'decrypt failed: RSA padding check failed <b>x</b>');

@@ -161,13 +161,24 @@ export class ConnectorRepository {
     return new Set(written.map((r) => r.msgid));
   }
 
-  async advanceCursor(corpId: number, seq: string, pulled: number): Promise<void> {
+  /** Moves the cursor after a pull of `pulled` new envelopes, `archived` of them archived at once. */
+  async advanceCursor(corpId: number, seq: string, pulled: number, archived = 0): Promise<void> {
     await this.db.query(
-      `UPDATE wecom_cursors SET seq = greatest(seq, $2::numeric), pulled_total = pulled_total + $3, last_pull_at = now(),
+      `UPDATE wecom_cursors SET seq = greatest(seq, $2::numeric), pulled_total = pulled_total + $3,
+         archived_total = archived_total + $4, last_pull_at = now(),
          last_new_at = CASE WHEN $3 > 0 THEN now() ELSE last_new_at END, last_error = NULL
        WHERE corp_id = $1`,
-      [corpId, seq, pulled],
+      [corpId, seq, pulled, archived],
     );
+  }
+
+  /** Counts messages archived from stored envelopes (processPending). */
+  async addArchived(corpId: number, archived: number): Promise<void> {
+    if (archived === 0) return;
+    await this.db.query('UPDATE wecom_cursors SET archived_total = archived_total + $2 WHERE corp_id = $1', [
+      corpId,
+      archived,
+    ]);
   }
 
   async recordPullError(corpId: number, error: string): Promise<void> {

@@ -43,16 +43,19 @@ export async function captureHealth(
     db.query<{
       seq: string;
       pulled_total: string;
+      archived_total: string;
       last_pull_at: Date | null;
       last_new_at: Date | null;
       last_error: string | null;
       last_error_at: Date | null;
     }>(
-      'SELECT seq::text, pulled_total::text, last_pull_at, last_new_at, last_error, last_error_at FROM wecom_cursors WHERE corp_id = $1',
+      'SELECT seq::text, pulled_total::text, archived_total::text, last_pull_at, last_new_at, last_error, last_error_at FROM wecom_cursors WHERE corp_id = $1',
       [corpId],
     ),
     db.query<{ state: string; n: string }>(
-      'SELECT state, count(*)::text AS n FROM wecom_envelopes WHERE corp_id = $1 GROUP BY state',
+      // Not archived ones: streamed messages leave no envelope row (archived_total counts them).
+      `SELECT state, count(*)::text AS n FROM wecom_envelopes WHERE corp_id = $1 AND state <> 'archived'
+       GROUP BY state`,
       [corpId],
     ),
     db.query<{ publickey_ver: number | null; held: string; quarantined: string }>(
@@ -96,7 +99,7 @@ export async function captureHealth(
     newestMessageAt: newest.rows[0]?.t ?? null,
     envelopes: {
       pending: count(envelopes.rows, 'pending', 'state'),
-      archived: count(envelopes.rows, 'archived', 'state'),
+      archived: Number(c?.archived_total ?? 0),
       held_key: count(envelopes.rows, 'held_key', 'state'),
       quarantined: count(envelopes.rows, 'quarantined', 'state'),
     },

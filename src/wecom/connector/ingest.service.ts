@@ -126,6 +126,7 @@ export class IngestService {
         );
         outcomes.push(...ready.map((r) => ({ msgid: r.envelope.msgid, state: 'archived' as const })));
         await repo.recordOutcomes(this.corpId, outcomes);
+        await repo.addArchived(this.corpId, stored.inserted);
         const count = (state: string) => outcomes.filter((o) => o.state === state).length;
         return {
           archived: stored.inserted,

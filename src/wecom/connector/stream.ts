@@ -5,10 +5,10 @@
  * SDK child) → commit, and the stages of consecutive batches overlap: batch N+1 is fetched and
  * its keys unwrapped while batch N is decrypted and batch N-1 committed. The commit is one
  * transaction that checks the cursor still is where the batch was fetched from, archives the
- * batch, writes each envelope once in its final state (without ciphertext once archived) and
- * advances the cursor. So the cursor never passes a message that is neither archived nor kept
- * as an envelope, exactly as with the staged pull → processPending path, but each envelope is
- * written once instead of inserted, locked and updated.
+ * batch, writes the envelopes that are not archived, in their final state, and advances the
+ * cursor. So the cursor never passes a message that is neither archived nor kept as an envelope,
+ * exactly as with the staged pull → processPending path, but an archived message's envelope is
+ * never written and a kept one is written once instead of inserted, locked and updated.
  *
  * A batch that cannot be archived (decryption infrastructure failing, a message the archive
  * rejects) falls back to the staged path: its envelopes are stored pending and the cursor moves
@@ -22,7 +22,13 @@ import { withTransaction, type Pool, type PoolClient } from '../../platform/db/p
 import { parseChatData } from '../sdk/chatdata.js';
 import type { FinanceSdk } from '../sdk/types.js';
 import { archiveMessages } from './archive-step.js';
-import { ConnectorRepository, type LedgerRow, type NewEnvelope } from './connector.repository.js';
+import type { MessageToArchive } from '../../archive/types.js';
+import {
+  ConnectorRepository,
+  type EnvelopeOutcome,
+  type LedgerRow,
+  type NewEnvelope,
+} from './connector.repository.js';
 import type { Decrypted, EnvelopeDecryptor, EnvelopeToDecrypt } from './decrypt.js';
 import { emptyResult, maxSeqOf, toNewEnvelopes, type ProcessResult } from './pulled.js';
 
@@ -189,7 +195,11 @@ async function checkCursor(ctx: StreamContext, repo: ConnectorRepository, batch:
     throw new CursorMovedError(`cursor of corp ${ctx.corpId} moved from ${batch.from} to ${cursor}`);
 }
 
-/** The fast path: archive the batch and write its envelopes in their final states, with the cursor. */
+/**
+ * The fast path: archive the batch, keep the envelopes that are not archived (with their
+ * ciphertext, for a retry or a key added later) and move the cursor. An archived message leaves
+ * no envelope row: the archive is its record, its msgid claimed once in message_keys.
+ */
 async function archiveBatch(
   ctx: StreamContext,
   client: PoolClient,
@@ -198,25 +208,27 @@ async function archiveBatch(
 ): Promise<BatchCommitted> {
   const repo = new ConnectorRepository(client);
   await checkCursor(ctx, repo, batch);
-  const ledger = batch.envelopes.map((e, i) => ledgerRow(e, decrypted[i]!));
-  const written = await repo.insertLedger(ctx.corpId, ledger);
-  const ready = decrypted.flatMap((d, i) =>
-    'message' in d && written.has(batch.envelopes[i]!.msgid)
-      ? [{ ...d.message, seq: batch.envelopes[i]!.seq }]
-      : [],
-  );
+  const kept: LedgerRow[] = [];
+  const ready: MessageToArchive[] = [];
+  decrypted.forEach((d, i) => {
+    const envelope = batch.envelopes[i]!;
+    if ('message' in d) ready.push({ ...d.message, seq: envelope.seq });
+    else kept.push(ledgerRow(envelope, d.outcome));
+  });
+  const written = await repo.insertLedger(ctx.corpId, kept);
   const stored = await archiveMessages(client, ctx.archive, ctx.detection, ctx.corpId, ready);
-  await repo.advanceCursor(ctx.corpId, batch.to, written.size);
+  const pulled = stored.inserted + written.size;
+  await repo.advanceCursor(ctx.corpId, batch.to, pulled, stored.inserted);
   const result = emptyResult();
   result.archived = stored.inserted;
   result.duplicates = stored.duplicates.length;
-  for (const row of ledger) {
+  for (const row of kept) {
     if (!written.has(row.msgid)) continue;
     if (row.state === 'held_key') result.held++;
     else if (row.state === 'quarantined') result.quarantined++;
     else if (row.state === 'pending') result.retried++;
   }
-  return { pulled: written.size, cursor: batch.to, result };
+  return { pulled, cursor: batch.to, result };
 }
 
 /** The fallback: store the envelopes pending (as pullOnce does) and move the cursor. */
@@ -237,8 +249,8 @@ async function touchCursor(ctx: StreamContext, from: string): Promise<void> {
   });
 }
 
-function ledgerRow(envelope: EnvelopeToDecrypt, d: Decrypted): LedgerRow {
-  const base = {
+function ledgerRow(envelope: EnvelopeToDecrypt, outcome: EnvelopeOutcome): LedgerRow {
+  const row = {
     msgid: envelope.msgid,
     seq: envelope.seq,
     publickeyVer: envelope.publickey_ver,
@@ -246,10 +258,8 @@ function ledgerRow(envelope: EnvelopeToDecrypt, d: Decrypted): LedgerRow {
     encryptChatMsg: envelope.encrypt_chat_msg,
     attempts: envelope.quarantineReason ? 0 : 1,
   };
-  if ('message' in d) return { ...base, state: 'archived', reason: null, delaySeconds: 0 };
-  const o = d.outcome;
-  if (o.state === 'retry')
-    return { ...base, state: 'pending', reason: o.reason, delaySeconds: o.delaySeconds };
-  if (o.state === 'archived') return { ...base, state: 'archived', reason: null, delaySeconds: 0 };
-  return { ...base, state: o.state, reason: o.reason, delaySeconds: 0 };
+  if (outcome.state === 'retry')
+    return { ...row, state: 'pending', reason: outcome.reason, delaySeconds: outcome.delaySeconds };
+  if (outcome.state === 'archived') return { ...row, state: 'archived', reason: null, delaySeconds: 0 };
+  return { ...row, state: outcome.state, reason: outcome.reason, delaySeconds: 0 };
 }

@@ -128,6 +128,8 @@ export class EmulatedCorp {
   private readonly requestRng: Rng;
   private visible: number;
   private lostKey: KeyObject | null = null;
+  /** Envelopes encrypted ahead by sealEnvelopes, by message index. */
+  private sealed: string[] | null = null;
   private notifyTimer: NodeJS.Timeout | null = null;
   private lastNotifyAt = 0;
   private lastNotifiedCount = 0;
@@ -291,8 +293,27 @@ export class EmulatedCorp {
     return Rng.from(this.gen.seed, 'randomkey', index, this.message(index).msgid).chars(32);
   }
 
+  /**
+   * Encrypts the envelopes of all visible messages now and serves these from then on, as WeCom
+   * does: it encrypts a message once, when it is sent, not on every pull. Load generators (the
+   * ingest benchmark) call it so serving a pull costs what it costs WeCom.
+   */
+  sealEnvelopes(onProgress?: (sealed: number, total: number) => void): void {
+    const total = this.visible;
+    const sealed: string[] = [];
+    for (let i = 0; i < total; i++) {
+      sealed.push(this.encryptEnvelope(i));
+      if (onProgress && (i + 1) % 10_000 === 0) onProgress(i + 1, total);
+    }
+    this.sealed = sealed;
+  }
+
   /** The GetChatData envelope entry for one message (JSON text; seq written as a raw integer). */
   chatDataItem(index: number): string {
+    return this.sealed?.[index] ?? this.encryptEnvelope(index);
+  }
+
+  private encryptEnvelope(index: number): string {
     const m = this.message(index);
     const ver = this.keyVersionOf(index, m.fault);
     const rk = this.randomKeyOf(index);

@@ -323,6 +323,29 @@ describe('archive endpoints', () => {
     }
   });
 
+  it('serves envelopes sealed ahead (as WeCom stores them) byte for byte on every pull', async () => {
+    const e = await createEmulator({ corps: [{ corpId: 'wwsealed', messageCount: 30 }] });
+    try {
+      const corp = e.corp('wwsealed');
+      const sdk = new HttpEmulatorFinanceSdk(e.baseUrl);
+      await sdk.init('wwsealed', corp.secrets.archive);
+      // RSA PKCS#1 v1.5 encryption is randomized: unsealed, every pull encrypts anew.
+      expect(await sdk.getChatData(0n, 100)).not.toBe(await sdk.getChatData(0n, 100));
+      corp.sealEnvelopes();
+      const first = await sdk.getChatData(0n, 100);
+      expect(await sdk.getChatData(0n, 100)).toBe(first);
+      const truth = [...corp.groundTruth()];
+      const items = parseChatData(first).chatdata;
+      expect(items).toHaveLength(30);
+      for (const [i, item] of items.entries()) {
+        const rk = decryptRandomKey(corp.generatedPrivateKey(1)!, item.encryptRandomKey);
+        expect(decryptChatMsg(rk, item.encryptChatMsg)).toBe(truth[i]!.plaintext);
+      }
+    } finally {
+      await e.stop();
+    }
+  });
+
   it('reconciles a full pull of 3,000 messages and their media against the ground truth', async () => {
     const corp = emu.corp(CORP);
     const sdk = new HttpEmulatorFinanceSdk(emu.baseUrl);
