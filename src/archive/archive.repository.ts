@@ -149,11 +149,13 @@ export class ArchiveRepository {
     // pair once, in key order so concurrent batches take their locks in the same order.
     const unique = new Map<string, { conversationId: string; id: string; kind: ParticipantKind }>();
     for (const m of members) {
-      const key = `${m.conversationId.padStart(20, '0')}\u0000${m.id}`;
+      const key = `${m.conversationId}\u0000${m.id}`;
       if (!unique.has(key)) unique.set(key, m);
     }
     if (unique.size === 0) return;
-    const rows = [...unique.keys()].sort().map((k) => unique.get(k)!);
+    const rows = [...unique.values()].sort(
+      (a, b) => compareIds(a.conversationId, b.conversationId) || compareText(a.id, b.id),
+    );
     await this.db.query(
       `INSERT INTO conversation_members (corp_id, conversation_id, member_id, member_kind)
        SELECT $1, m.conversation_id, m.member_id, m.kind
@@ -314,4 +316,13 @@ export class ArchiveRepository {
     );
     return rows;
   }
+}
+
+/** Orders decimal id strings numerically (shorter is smaller, then digit by digit). */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || compareText(a, b);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

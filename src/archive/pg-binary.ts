@@ -73,13 +73,25 @@ export function bytesArray(
   );
 }
 
+/**
+ * Writes a 64-bit integer; safe integers (every id and timestamp in practice) without a BigInt,
+ * which would cost an allocation per value.
+ */
+function writeInt64(out: Buffer, o: number, value: string | number | bigint): void {
+  const n = typeof value === 'bigint' ? NaN : Number(value);
+  if (Number.isSafeInteger(n)) {
+    out.writeInt32BE(Math.floor(n / 2 ** 32), o);
+    out.writeUInt32BE(n >>> 0, o + 4);
+  } else out.writeBigInt64BE(BigInt(value), o);
+}
+
 /** bigint[] from decimal strings (ids as the database returns them) or integers. */
 export function int8Array(values: ReadonlyArray<string | number | bigint | null | undefined>): Buffer {
   return encodeArray(
     PG_OID.int8,
     values.length,
     (i) => (values[i] == null ? -1 : 8),
-    (out, o, i) => void out.writeBigInt64BE(BigInt(values[i]!), o),
+    (out, o, i) => writeInt64(out, o, values[i]!),
   );
 }
 
@@ -92,7 +104,7 @@ export function timestamptzArray(values: ReadonlyArray<Date | null | undefined>)
     (out, o, i) => {
       const ms = values[i]!.getTime();
       if (!Number.isFinite(ms)) throw new RangeError('invalid date in a timestamptz array');
-      out.writeBigInt64BE(BigInt(ms - PG_EPOCH_MS) * 1000n, o);
+      writeInt64(out, o, (ms - PG_EPOCH_MS) * 1000);
     },
   );
 }

@@ -370,6 +370,80 @@ describe('property: phrase occurs in text ⇔ tsquery matches the tsvector', () 
   });
 });
 
+describe('property: the index equals its definition over the units', () => {
+  /** The tsvector as defined in the module comment, straight from tokenize's units. */
+  function reference(text: string): Map<string, number[]> {
+    const units = tokenize(text);
+    const vec = new Map<string, number[]>();
+    const add = (lexeme: string, pos: number) => {
+      const list = vec.get(lexeme) ?? [];
+      const p = Math.min(pos, 16383);
+      if (list.at(-1) !== p && list.length < 256) list.push(p);
+      vec.set(lexeme, list);
+    };
+    units.forEach((u, i) => {
+      if (u.kind === 'word') return add(bi.lexeme('w', u.text), i + 1);
+      add(bi.lexeme('u', u.text), i + 1);
+      const next = units[i + 1];
+      if (next?.kind === 'cjk' && next.glued) add(bi.lexeme('b', u.text + next.text), i + 1);
+    });
+    return vec;
+  }
+
+  /** Decodes the binary tsvector (tsvectorrecv's format) into the literal form. */
+  function fromBinary(b: Buffer): string {
+    const parts: string[] = [];
+    let o = 4;
+    for (let n = b.readInt32BE(0); n > 0; n--) {
+      const nul = b.indexOf(0, o);
+      const lexeme = b.toString('latin1', o, nul);
+      o = nul + 1;
+      const positions: number[] = [];
+      for (let k = b.readUInt16BE(o), p = o + 2; k > 0; k--, p += 2) positions.push(b.readUInt16BE(p));
+      o += 2 + 2 * positions.length;
+      parts.push(`'${lexeme}':${positions.join(',')}`);
+    }
+    expect(o).toBe(b.length);
+    return parts.join(' ');
+  }
+
+  it('literal and binary forms agree with the definition, limits included (2000 texts)', () => {
+    const r = rng(7);
+    const pieces = [
+      '回',
+      '扣',
+      '返',
+      '点',
+      '𠀀',
+      'ab',
+      'ＡＢ',
+      'e\u0301',
+      '\u0301',
+      'x1',
+      ' ',
+      '，',
+      '。',
+      '\n',
+      'ﬁ',
+    ];
+    for (let n = 0; n < 2000; n++) {
+      const long = n % 100 === 0; // beyond 16,383 units or 256 repeats: clamped and flagged lossy
+      const count = long ? 17_000 : Math.floor(r() * 40);
+      const text = Array.from({ length: count }, () => pick(r, pieces)).join('');
+      const want = reference(text);
+      const literal = bi.indexText(text);
+      expect(parseTsvector(literal.tsvector), text.slice(0, 40)).toEqual(
+        new Map([...want].sort(([a], [b]) => (a < b ? -1 : 1))),
+      );
+      expect([...parseTsvector(literal.tsvector).keys()]).toEqual([...want.keys()].sort());
+      const binary = bi.indexTextBinary(text);
+      expect(fromBinary(binary.tsvector)).toBe(literal.tsvector);
+      expect(binary.lossy).toBe(literal.lossy);
+      if (long) expect(literal.lossy).toBe(true);
+    }
+  });
+});
+
 describe('positionless mode', () => {
   const bag = new BlindIndex(key, { positions: false });
   const bagMatches = (text: string, q: string) =>

@@ -59,10 +59,24 @@ function kindOf(ch: string): number {
   return kindMemo.get(ch) ?? remember(kindMemo, ch, CJK.test(ch) ? 1 : WORD.test(ch) ? 2 : 0);
 }
 
+/** Receives the units of a text in order (see scanUnits). */
+type UnitVisitor = (kind: Unit['kind'], text: string, start: number, end: number, glued: boolean) => void;
+
 /** Splits text into CJK-char and word units: NFKC (full-width folded), lower-cased, with original offsets. */
 export function tokenize(text: string): Unit[] {
   const units: Unit[] = [];
-  let word: Unit | undefined;
+  scanUnits(text, (kind, unit, start, end, glued) => units.push({ kind, text: unit, start, end, glued }));
+  return units;
+}
+
+/**
+ * The units of `text` in order, as tokenize returns them, handed to `visit` one by one: indexing
+ * every archived message this way allocates no unit objects.
+ */
+function scanUnits(text: string, visit: UnitVisitor): void {
+  let word = ''; // the word being read, visited once it ends
+  let wordStart = 0;
+  let wordEnd = 0;
   let prevCjk = false; // previous normalized char was CJK (for glue)
   const n = text.length;
   let i = 0;
@@ -83,26 +97,24 @@ export function tokenize(text: string): Unit[] {
     const norm = single ? normalizeOne(first) : text.slice(start, end).normalize('NFKC').toLowerCase();
     for (const ch of norm) {
       const kind = kindOf(ch);
-      if (kind === 1) {
-        word = undefined;
-        units.push({ kind: 'cjk', text: ch, start, end, glued: prevCjk });
-        prevCjk = true;
-      } else if (kind === 2) {
-        if (word) {
-          word.text += ch;
-          word.end = end;
-        } else {
-          word = { kind: 'word', text: ch, start, end, glued: false };
-          units.push(word);
-        }
+      if (kind === 2) {
+        if (word === '') wordStart = start;
+        word += ch;
+        wordEnd = end;
         prevCjk = false;
-      } else {
-        word = undefined;
-        prevCjk = false;
+        continue;
       }
+      if (word !== '') {
+        visit('word', word, wordStart, wordEnd, false);
+        word = '';
+      }
+      if (kind === 1) {
+        visit('cjk', ch, start, end, prevCjk);
+        prevCjk = true;
+      } else prevCjk = false;
     }
   }
-  return units;
+  if (word !== '') visit('word', word, wordStart, wordEnd, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,30 +210,32 @@ export class BlindIndex {
 
   /**
    * The distinct lexemes of a plaintext, sorted (tsvector order), with their positions (1-based,
-   * clamped to PostgreSQL's limits).
+   * ascending, clamped to PostgreSQL's limits): a number for a lexeme seen once, which most are.
    */
   private collect(text: string): {
     lexemes: string[];
-    positions: Map<string, number[]>;
+    positions: Map<string, number | number[]>;
     tokenCount: number;
     lossy: boolean;
   } {
-    const units = tokenize(text);
-    const positions = new Map<string, number[]>();
+    const positions = new Map<string, number | number[]>();
     let lossy = false;
-    for (let i = 0; i < units.length; i++) {
-      const u = units[i]!;
-      const pos = i + 1;
-      if (u.kind === 'word') {
-        lossy = addPosition(positions, this.lexeme('w', u.text), pos) || lossy;
-        continue;
+    let pos = 0;
+    let prevCjk = '';
+    scanUnits(text, (kind, unit, _start, _end, glued) => {
+      pos++;
+      if (kind === 'word') {
+        lossy = addPosition(positions, this.lexeme('w', unit), pos) || lossy;
+        prevCjk = '';
+        return;
       }
-      lossy = addPosition(positions, this.lexeme('u', u.text), pos) || lossy;
-      const next = units[i + 1];
-      if (next?.kind === 'cjk' && next.glued)
-        lossy = addPosition(positions, this.lexeme('b', u.text + next.text), pos) || lossy;
-    }
-    return { lexemes: [...positions.keys()].sort(), positions, tokenCount: units.length, lossy };
+      lossy = addPosition(positions, this.lexeme('u', unit), pos) || lossy;
+      // The bigram of the previous char and this one sits at the previous char's position.
+      if (glued && prevCjk !== '')
+        lossy = addPosition(positions, this.lexeme('b', prevCjk + unit), pos - 1) || lossy;
+      prevCjk = unit;
+    });
+    return { lexemes: [...positions.keys()].sort(), positions, tokenCount: pos, lossy };
   }
 
   /** Builds the tsvector literal for a plaintext. */
@@ -235,7 +249,7 @@ export class BlindIndex {
         lossy: false,
       };
     let tsvector = '';
-    for (const l of lexemes) tsvector += `${tsvector ? ' ' : ''}'${l}':${positions.get(l)!.join(',')}`;
+    for (const l of lexemes) tsvector += `${tsvector ? ' ' : ''}'${l}':${String(positions.get(l))}`;
     return { tsvector, lexemeCount: lexemes.length, tokenCount, lossy };
   }
 
@@ -249,15 +263,27 @@ export class BlindIndex {
     const { lexemes, positions, lossy } = this.collect(text);
     const withPositions = this.positions;
     let size = 4;
-    for (const l of lexemes) size += l.length + 3 + (withPositions ? 2 * positions.get(l)!.length : 0);
+    for (const l of lexemes) {
+      const p = positions.get(l)!;
+      size += l.length + 3 + (withPositions ? 2 * (typeof p === 'number' ? 1 : p.length) : 0);
+    }
     const out = Buffer.allocUnsafe(size);
     let o = out.writeInt32BE(lexemes.length, 0);
     for (const l of lexemes) {
-      o += out.write(l, o, 'latin1'); // base32: ASCII only
+      for (let k = 0; k < l.length; k++) out[o++] = l.charCodeAt(k); // base32: ASCII only
       out[o++] = 0;
-      const list = withPositions ? positions.get(l)! : [];
-      o = out.writeUInt16BE(list.length, o);
-      for (const pos of list) o = out.writeUInt16BE(pos, o);
+      const p = withPositions ? positions.get(l)! : [];
+      const count = typeof p === 'number' ? 1 : p.length;
+      out[o++] = count >>> 8;
+      out[o++] = count & 0xff;
+      if (typeof p === 'number') {
+        out[o++] = p >>> 8;
+        out[o++] = p & 0xff;
+      } else
+        for (const v of p) {
+          out[o++] = v >>> 8;
+          out[o++] = v & 0xff;
+        }
     }
     return { tsvector: out, lossy: withPositions && lossy };
   }
@@ -312,17 +338,23 @@ export class BlindIndex {
 }
 
 /** Adds a position to a lexeme's list within PostgreSQL's limits; true when that lost information. */
-function addPosition(positions: Map<string, number[]>, lexeme: string, pos: number): boolean {
-  let list = positions.get(lexeme);
-  if (!list) positions.set(lexeme, (list = []));
+/**
+ * Records a lexeme at a position; positions arrive ascending per lexeme. Returns true when
+ * PostgreSQL's limits dropped or clamped something.
+ */
+function addPosition(positions: Map<string, number | number[]>, lexeme: string, pos: number): boolean {
   let lossy = false;
   if (pos > PG_MAX_POSITION) {
     lossy = true;
-    if (list[list.length - 1] !== PG_MAX_POSITION) list.push(PG_MAX_POSITION);
-  } else list.push(pos);
-  if (list.length > PG_MAX_POSITIONS_PER_LEXEME) {
-    lossy = true;
-    list.length = PG_MAX_POSITIONS_PER_LEXEME;
+    pos = PG_MAX_POSITION;
+  }
+  const seen = positions.get(lexeme);
+  if (seen === undefined) positions.set(lexeme, pos);
+  else if (typeof seen === 'number') {
+    if (seen !== pos) positions.set(lexeme, [seen, pos]);
+  } else if (seen[seen.length - 1] !== pos) {
+    if (seen.length < PG_MAX_POSITIONS_PER_LEXEME) seen.push(pos);
+    else lossy = true;
   }
   return lossy;
 }
