@@ -75,7 +75,10 @@ export interface SearchCursor {
 const MESSAGE_COLUMNS = `m.corp_id, m.id::text, m.msgid, m.seq::text, m.msg_time, m.action, m.msgtype, m.sender_id,
   m.sender_kind, m.direction, m.conversation_id::text, m.has_attachment, m.recalled_msgid, m.retention_class, m.flags, m.content`;
 
-/** SQL of the archive: conversations, messages and their exactly-once keys. */
+/**
+ * SQL of the archive: conversations, messages and their exactly-once keys. The statements of the
+ * write path are named, so each connection parses and plans them once instead of per batch.
+ */
 export class ArchiveRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -90,14 +93,19 @@ export class ArchiveRepository {
     corpId: number,
     messages: Array<{ msgid: string; msgTime: Date }>,
   ): Promise<Map<string, string>> {
-    const { rows } = await this.db.query<{ msgid: string; message_id: string }>(
-      `INSERT INTO message_keys (corp_id, msgid, msg_time, message_id)
+    const { rows } = await this.db.query<{ msgid: string; message_id: string }>({
+      name: 'archive.claim_message_keys',
+      text: `INSERT INTO message_keys (corp_id, msgid, msg_time, message_id)
        SELECT $1, k.msgid, k.msg_time, nextval('messages_id_seq')
        FROM unnest($2::text[], $3::timestamptz[]) AS k(msgid, msg_time)
        ON CONFLICT (corp_id, msgid) DO NOTHING
        RETURNING msgid, message_id::text`,
-      [corpId, textArray(messages.map((m) => m.msgid)), timestamptzArray(messages.map((m) => m.msgTime))],
-    );
+      values: [
+        corpId,
+        textArray(messages.map((m) => m.msgid)),
+        timestamptzArray(messages.map((m) => m.msgTime)),
+      ],
+    });
     return new Map(rows.map((r) => [r.msgid, r.message_id]));
   }
 
@@ -120,8 +128,9 @@ export class ArchiveRepository {
     }
     // In key order, so concurrent batches lock existing rows in the same order (no deadlock).
     const conversations = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const { rows } = await this.db.query<{ conversation_key: string; id: string }>(
-      `INSERT INTO conversations (corp_id, kind, conversation_key, room_id, first_message_at, last_message_at)
+    const { rows } = await this.db.query<{ conversation_key: string; id: string }>({
+      name: 'archive.ensure_conversations',
+      text: `INSERT INTO conversations (corp_id, kind, conversation_key, room_id, first_message_at, last_message_at)
        SELECT $1, c.kind, c.key, c.room_id, c.first_at, c.last_at
        FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
          AS c(kind, key, room_id, first_at, last_at)
@@ -129,7 +138,7 @@ export class ArchiveRepository {
          SET first_message_at = least(conversations.first_message_at, EXCLUDED.first_message_at),
              last_message_at = greatest(conversations.last_message_at, EXCLUDED.last_message_at)
        RETURNING conversation_key, id::text`,
-      [
+      values: [
         corpId,
         textArray(conversations.map((c) => c.kind)),
         textArray(conversations.map((c) => c.key)),
@@ -137,7 +146,7 @@ export class ArchiveRepository {
         timestamptzArray(conversations.map((c) => c.first)),
         timestamptzArray(conversations.map((c) => c.last)),
       ],
-    );
+    });
     return new Map(rows.map((r) => [r.conversation_key, r.id]));
   }
 
@@ -156,18 +165,19 @@ export class ArchiveRepository {
     const rows = [...unique.values()].sort(
       (a, b) => compareIds(a.conversationId, b.conversationId) || compareText(a.id, b.id),
     );
-    await this.db.query(
-      `INSERT INTO conversation_members (corp_id, conversation_id, member_id, member_kind)
+    await this.db.query({
+      name: 'archive.add_members',
+      text: `INSERT INTO conversation_members (corp_id, conversation_id, member_id, member_kind)
        SELECT $1, m.conversation_id, m.member_id, m.kind
        FROM unnest($2::bigint[], $3::text[], $4::text[]) AS m(conversation_id, member_id, kind)
        ON CONFLICT DO NOTHING`,
-      [
+      values: [
         corpId,
         int8Array(rows.map((m) => m.conversationId)),
         textArray(rows.map((m) => m.id)),
         textArray(rows.map((m) => m.kind)),
       ],
-    );
+    });
   }
 
   async insertMessages(corpId: number, rows: NewMessageRow[]): Promise<void> {
@@ -175,8 +185,9 @@ export class ArchiveRepository {
     const col = <T>(f: (r: NewMessageRow) => T) => rows.map(f);
     // Binary array parameters (pg-binary.ts): the blind index arrives as binary tsvectors, the
     // content as raw bytea; seq travels as text and flags as array literals, cast per row.
-    await this.db.query(
-      `INSERT INTO messages (corp_id, id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind,
+    await this.db.query({
+      name: 'archive.insert_messages',
+      text: `INSERT INTO messages (corp_id, id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind,
          direction, has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)
        SELECT $1, r.id, r.msg_time, r.msgid, r.seq::numeric, r.conversation_id, r.action, r.msgtype, r.sender_id,
          r.sender_kind, r.direction, r.has_attachment, r.recalled_msgid, r.retention_class, r.content, r.search,
@@ -186,7 +197,7 @@ export class ArchiveRepository {
          $17::boolean[], $18::text[])
          AS r(id, msg_time, msgid, seq, conversation_id, action, msgtype, sender_id, sender_kind, direction,
               has_attachment, recalled_msgid, retention_class, content, search, search_lossy, flags)`,
-      [
+      values: [
         corpId,
         int8Array(col((r) => r.id)),
         timestamptzArray(col((r) => r.message.msgTime)),
@@ -209,7 +220,7 @@ export class ArchiveRepository {
         boolArray(col((r) => r.searchLossy)),
         textArray(col((r) => arrayLiteral(r.message.flags ?? []))),
       ],
-    );
+    });
   }
 
   async insertAttachments(
@@ -217,13 +228,14 @@ export class ArchiveRepository {
     rows: Array<{ messageId: string; msgTime: Date; msgid: string; media: MediaToFetch }>,
   ): Promise<void> {
     if (rows.length === 0) return;
-    await this.db.query(
-      `INSERT INTO attachments (corp_id, message_id, msg_time, msgid, path, kind, sdkfileid, md5sum, size_bytes)
+    await this.db.query({
+      name: 'archive.insert_attachments',
+      text: `INSERT INTO attachments (corp_id, message_id, msg_time, msgid, path, kind, sdkfileid, md5sum, size_bytes)
        SELECT $1, a.message_id, a.msg_time, a.msgid, a.path, a.kind, a.sdkfileid, a.md5, a.size
        FROM unnest($2::bigint[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
          AS a(message_id, msg_time, msgid, path, kind, sdkfileid, md5, size)
        ON CONFLICT (corp_id, msgid, path) DO NOTHING`,
-      [
+      values: [
         corpId,
         int8Array(rows.map((r) => r.messageId)),
         timestamptzArray(rows.map((r) => r.msgTime)),
@@ -234,7 +246,7 @@ export class ArchiveRepository {
         textArray(rows.map((r) => r.media.md5)),
         int8Array(rows.map((r) => r.media.size)),
       ],
-    );
+    });
   }
 
   /** A message by msgid; with `scope`, `visible` says whether the scope lets the viewer see it. */
