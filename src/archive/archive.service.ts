@@ -14,14 +14,8 @@ import {
   type SearchCursor,
   type SearchFilters,
 } from './archive.repository.js';
+import { decodeContent, encodeContent } from './content-format.js';
 import type { ArchivedMessage, MessageToArchive } from './types.js';
-
-/** What is encrypted for each message: the WeCom JSON and the text that was indexed. */
-interface SealedContent {
-  v: 1;
-  raw: string;
-  text: string;
-}
 
 export interface StoreResult {
   inserted: number;
@@ -146,9 +140,8 @@ export class ArchiveService {
         scope,
         indexes.map((i) => {
           const message = messages[i]!;
-          const content: SealedContent = { v: 1, raw: message.raw, text: message.searchText };
           return {
-            plaintext: Buffer.from(JSON.stringify(content)),
+            plaintext: encodeContent(message.raw, message.searchText),
             aad: contentIdentity(corpId, message.msgid),
           };
         }),
@@ -256,7 +249,7 @@ export class ArchiveService {
     if (!row.content) return { message: { ...base, content: { state: 'destroyed' } }, text: null };
     try {
       const plain = await this.envelope.decrypt(row.content, contentIdentity(row.corp_id, row.msgid));
-      const sealed = JSON.parse(plain.toString('utf8')) as SealedContent;
+      const sealed = decodeContent(plain);
       return { message: { ...base, content: { state: 'ok', raw: sealed.raw } }, text: sealed.text };
     } catch (err) {
       const content: ArchivedMessage['content'] =
