@@ -14,6 +14,7 @@ import {
 } from './generator.js';
 import { md5Hex } from './media-fixtures.js';
 import { Rng } from './prng.js';
+import { SealedEnvelopes } from './sealed-envelopes.js';
 
 /** Faults that act on requests (not on message content); may be changed at any time. */
 export interface RequestFaults {
@@ -129,7 +130,7 @@ export class EmulatedCorp {
   private visible: number;
   private lostKey: KeyObject | null = null;
   /** Envelopes encrypted ahead by sealEnvelopes, by message index. */
-  private sealed: string[] | null = null;
+  private sealed: SealedEnvelopes | null = null;
   private notifyTimer: NodeJS.Timeout | null = null;
   private lastNotifyAt = 0;
   private lastNotifiedCount = 0;
@@ -300,9 +301,9 @@ export class EmulatedCorp {
    */
   sealEnvelopes(onProgress?: (sealed: number, total: number) => void): void {
     const total = this.visible;
-    const sealed: string[] = [];
+    const sealed = new SealedEnvelopes(total);
     for (let i = 0; i < total; i++) {
-      sealed.push(this.encryptEnvelope(i));
+      sealed.append(this.encryptEnvelope(i));
       if (onProgress && (i + 1) % 10_000 === 0) onProgress(i + 1, total);
     }
     this.sealed = sealed;
@@ -310,7 +311,17 @@ export class EmulatedCorp {
 
   /** The GetChatData envelope entry for one message (JSON text; seq written as a raw integer). */
   chatDataItem(index: number): string {
-    return this.sealed?.[index] ?? this.encryptEnvelope(index);
+    return this.sealed && index < this.sealed.count ? this.sealed.item(index) : this.encryptEnvelope(index);
+  }
+
+  /** The entries of messages [start, end), comma-separated: the inside of GetChatData's list. */
+  chatDataItems(start: number, end: number): Buffer {
+    const sealedEnd = Math.min(end, this.sealed?.count ?? 0);
+    const pieces = start < sealedEnd ? this.sealed!.pieces(start, sealedEnd) : [];
+    const rest: string[] = [];
+    for (let i = Math.max(start, sealedEnd); i < end; i++) rest.push(this.encryptEnvelope(i));
+    if (rest.length > 0) pieces.push(Buffer.from((pieces.length > 0 ? ',' : '') + rest.join(',')));
+    return Buffer.concat(pieces);
   }
 
   private encryptEnvelope(index: number): string {

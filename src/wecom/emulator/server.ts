@@ -50,6 +50,8 @@ interface CodeInfo {
 }
 
 const MAX_LIMIT = 1000;
+const PAGE_HEAD = Buffer.from('{"errcode":0,"errmsg":"ok","chatdata":[');
+const PAGE_TAIL = Buffer.from(']}');
 
 /** WeCom error JSON. */
 function err(errcode: number, errmsg: string): { errcode: number; errmsg: string } {
@@ -472,7 +474,7 @@ export function buildEmulator(opts: EmulatorOptions = {}): Omit<Emulator, 'baseU
   // ---------- archive endpoints for the stand-in SDK ----------
 
   /** Replies as the SDK layer: x-sdk-ret carries the SDK return code, the body the Slice/data. */
-  const sdkReply = (reply: FastifyReply, ret: number, text: string) =>
+  const sdkReply = (reply: FastifyReply, ret: number, text: string | Buffer) =>
     reply.header('x-sdk-ret', String(ret)).type('application/json; charset=utf-8').send(text);
 
   const dropConnection = (req: FastifyRequest, reply: FastifyReply) => {
@@ -524,10 +526,9 @@ export function buildEmulator(opts: EmulatorOptions = {}): Omit<Emulator, 'baseU
     const end = Math.min(c.visibleCount(), start + limit);
     if (start >= end && c.faults.omitChatdataWhenCaughtUp)
       return sdkReply(reply, 0, '{"errcode":0,"errmsg":"ok"}');
-    const items: string[] = [];
-    for (let i = start; i < end; i++) items.push(c.chatDataItem(i));
     // Written by hand so seq stays an exact integer literal even above 2^53.
-    return sdkReply(reply, 0, `{"errcode":0,"errmsg":"ok","chatdata":[${items.join(',')}]}`);
+    const page = Buffer.concat([PAGE_HEAD, c.chatDataItems(start, end), PAGE_TAIL]);
+    return sdkReply(reply, 0, page);
   });
 
   app.post('/emulator/finance/media', async (req, reply) => {

@@ -84,7 +84,7 @@ export function loadFinanceLibrary(libraryPath: string): Fns {
 /** Copies `len` bytes from unmanaged memory (binary-safe). */
 function copyBytes(ptr: Ptr, len: number): Buffer {
   if (!ptr || len <= 0) return Buffer.alloc(0);
-  return Buffer.from(new Uint8Array(koffi.view(ptr, len)));
+  return Buffer.from(Buffer.from(koffi.view(ptr, len))); // the inner one is a view, the outer a copy
 }
 
 function callAsync(fn: KoffiFn, ...args: unknown[]): Promise<number> {
@@ -119,8 +119,12 @@ export class KoffiFinanceSdk implements FinanceSdk {
     return this.sdk;
   }
 
+  /** The Slice's bytes as UTF-8 text, decoded straight from the library's memory (before FreeSlice). */
   private readSlice(slice: Ptr): string {
-    return copyBytes(this.fns.GetContentFromSlice(slice), this.fns.GetSliceLen(slice)).toString('utf8');
+    const ptr = this.fns.GetContentFromSlice(slice);
+    const len = this.fns.GetSliceLen(slice);
+    if (!ptr || len <= 0) return '';
+    return Buffer.from(koffi.view(ptr, len)).toString('utf8');
   }
 
   async getChatData(seq: bigint, limit: number, proxy = '', passwd = '', timeout = 10): Promise<string> {
