@@ -165,12 +165,17 @@ export interface IndexedText {
  * memoizes token hashes.
  */
 export class BlindIndex {
-  /** HMAC results by token, one map per kind; each holds at most `memoSize` entries. */
-  private readonly memo = {
-    u: new Map<string, string>(),
-    b: new Map<string, string>(),
-    w: new Map<string, string>(),
-  };
+  /**
+   * Lexeme entries by token: unigrams and words by their text, bigrams by their first then second
+   * char (no key string to build per lookup). Each memo is emptied when it outgrows `memoSize`.
+   */
+  private readonly unigrams = new Map<string, LexemeEntry>();
+  private readonly words = new Map<string, LexemeEntry>();
+  private readonly bigrams = new Map<string, Map<string, LexemeEntry>>();
+  private bigramCount = 0;
+  /** The collect call in progress, and the entries it saw, in first-seen order. */
+  private stamp = 0;
+  private readonly seen: LexemeEntry[] = [];
   private readonly positions: boolean;
   private readonly memoSize: number;
 
@@ -191,66 +196,109 @@ export class BlindIndex {
 
   /** The lexeme for a token of a kind: 'u' CJK unigram, 'b' CJK bigram, 'w' word. */
   lexeme(kind: 'u' | 'b' | 'w', token: string): string {
-    // One memo per kind: no key to build per lookup.
-    const memo = this.memo[kind];
-    let v = memo.get(token);
-    if (v === undefined) {
-      v = base32(
-        createHmac('sha256', this.key)
-          .update('vigil-blind-index-v1\u0000')
-          .update(`${kind}\u0000${token}`, 'utf8')
-          .digest()
-          .subarray(0, 8),
-      );
-      if (memo.size >= this.memoSize) memo.delete(memo.keys().next().value as string);
-      memo.set(token, v);
+    this.bound();
+    if (kind !== 'b') return this.entry(kind, token).lexeme;
+    const split = token.codePointAt(0)! > 0xffff ? 2 : 1;
+    return this.bigram(token.slice(0, split), token.slice(split)).lexeme;
+  }
+
+  private entry(kind: 'u' | 'w', token: string): LexemeEntry {
+    const memo = kind === 'u' ? this.unigrams : this.words;
+    let e = memo.get(token);
+    if (e === undefined) memo.set(token, (e = newEntry(this.hash(kind, token))));
+    return e;
+  }
+
+  private bigram(first: string, second: string): LexemeEntry {
+    let inner = this.bigrams.get(first);
+    if (inner === undefined) this.bigrams.set(first, (inner = new Map()));
+    let e = inner.get(second);
+    if (e === undefined) {
+      inner.set(second, (e = newEntry(this.hash('b', first + second))));
+      this.bigramCount++;
     }
-    return v;
+    return e;
+  }
+
+  private hash(kind: 'u' | 'b' | 'w', token: string): string {
+    return base32(
+      createHmac('sha256', this.key)
+        .update('vigil-blind-index-v1\u0000')
+        .update(`${kind}\u0000${token}`, 'utf8')
+        .digest()
+        .subarray(0, 8),
+    );
+  }
+
+  /** Keeps the memos bounded; only between texts, so one text never meets two entries of a token. */
+  private bound(): void {
+    if (this.unigrams.size > this.memoSize) this.unigrams.clear();
+    if (this.words.size > this.memoSize) this.words.clear();
+    if (this.bigramCount > this.memoSize) {
+      this.bigrams.clear();
+      this.bigramCount = 0;
+    }
   }
 
   /**
-   * The distinct lexemes of a plaintext, sorted (tsvector order), with their positions (1-based,
-   * ascending, clamped to PostgreSQL's limits): a number for a lexeme seen once, which most are.
+   * The distinct lexemes of a plaintext in tsvector order, each with its positions (1-based,
+   * ascending, clamped to PostgreSQL's limits) in `first` and `more`. The positions live on the
+   * memo entries, stamped with this call, so indexing a message allocates next to nothing; the
+   * returned array is reused by the next call.
    */
-  private collect(text: string): {
-    lexemes: string[];
-    positions: Map<string, number | number[]>;
-    tokenCount: number;
-    lossy: boolean;
-  } {
-    const positions = new Map<string, number | number[]>();
+  private collect(text: string): { entries: LexemeEntry[]; tokenCount: number; lossy: boolean } {
+    this.bound();
+    const stamp = ++this.stamp;
+    const seen = this.seen;
+    seen.length = 0;
     let lossy = false;
     let pos = 0;
     let prevCjk = '';
+    const note = (e: LexemeEntry, at: number) => {
+      if (at > PG_MAX_POSITION) {
+        lossy = true;
+        at = PG_MAX_POSITION;
+      }
+      if (e.stamp !== stamp) {
+        e.stamp = stamp;
+        e.first = at;
+        e.more = null;
+        seen.push(e);
+      } else if ((e.more ? e.more[e.more.length - 1] : e.first) !== at) {
+        if (!e.more) e.more = [at];
+        else if (e.more.length + 1 < PG_MAX_POSITIONS_PER_LEXEME) e.more.push(at);
+        else lossy = true;
+      }
+    };
     scanUnits(text, (kind, unit, _start, _end, glued) => {
       pos++;
       if (kind === 'word') {
-        lossy = addPosition(positions, this.lexeme('w', unit), pos) || lossy;
+        note(this.entry('w', unit), pos);
         prevCjk = '';
         return;
       }
-      lossy = addPosition(positions, this.lexeme('u', unit), pos) || lossy;
+      note(this.entry('u', unit), pos);
       // The bigram of the previous char and this one sits at the previous char's position.
-      if (glued && prevCjk !== '')
-        lossy = addPosition(positions, this.lexeme('b', prevCjk + unit), pos - 1) || lossy;
+      if (glued && prevCjk !== '') note(this.bigram(prevCjk, unit), pos - 1);
       prevCjk = unit;
     });
-    return { lexemes: [...positions.keys()].sort(), positions, tokenCount: pos, lossy };
+    return { entries: seen.sort(inTsvectorOrder), tokenCount: pos, lossy };
   }
 
   /** Builds the tsvector literal for a plaintext. */
   indexText(text: string): IndexedText {
-    const { lexemes, positions, tokenCount, lossy } = this.collect(text);
+    const { entries, tokenCount, lossy } = this.collect(text);
     if (!this.positions)
       return {
-        tsvector: lexemes.map((l) => `'${l}'`).join(' '),
-        lexemeCount: lexemes.length,
+        tsvector: entries.map((e) => `'${e.lexeme}'`).join(' '),
+        lexemeCount: entries.length,
         tokenCount,
         lossy: false,
       };
     let tsvector = '';
-    for (const l of lexemes) tsvector += `${tsvector ? ' ' : ''}'${l}':${String(positions.get(l))}`;
-    return { tsvector, lexemeCount: lexemes.length, tokenCount, lossy };
+    for (const e of entries)
+      tsvector += `${tsvector ? ' ' : ''}'${e.lexeme}':${e.first}${e.more ? `,${e.more.join(',')}` : ''}`;
+    return { tsvector, lexemeCount: entries.length, tokenCount, lossy };
   }
 
   /**
@@ -260,27 +308,29 @@ export class BlindIndex {
    * costs more than the insert itself.
    */
   indexTextBinary(text: string): { tsvector: Buffer; lossy: boolean } {
-    const { lexemes, positions, lossy } = this.collect(text);
+    const { entries, lossy } = this.collect(text);
     const withPositions = this.positions;
     let size = 4;
-    for (const l of lexemes) {
-      const p = positions.get(l)!;
-      size += l.length + 3 + (withPositions ? 2 * (typeof p === 'number' ? 1 : p.length) : 0);
-    }
+    for (const e of entries)
+      size += e.lexeme.length + 3 + (withPositions ? 2 * (1 + (e.more ? e.more.length : 0)) : 0);
     const out = Buffer.allocUnsafe(size);
-    let o = out.writeInt32BE(lexemes.length, 0);
-    for (const l of lexemes) {
+    let o = out.writeInt32BE(entries.length, 0);
+    for (const e of entries) {
+      const l = e.lexeme;
       for (let k = 0; k < l.length; k++) out[o++] = l.charCodeAt(k); // base32: ASCII only
       out[o++] = 0;
-      const p = withPositions ? positions.get(l)! : [];
-      const count = typeof p === 'number' ? 1 : p.length;
+      if (!withPositions) {
+        out[o++] = 0;
+        out[o++] = 0;
+        continue;
+      }
+      const count = 1 + (e.more ? e.more.length : 0);
       out[o++] = count >>> 8;
       out[o++] = count & 0xff;
-      if (typeof p === 'number') {
-        out[o++] = p >>> 8;
-        out[o++] = p & 0xff;
-      } else
-        for (const v of p) {
+      out[o++] = e.first >>> 8;
+      out[o++] = e.first & 0xff;
+      if (e.more)
+        for (const v of e.more) {
           out[o++] = v >>> 8;
           out[o++] = v & 0xff;
         }
@@ -338,25 +388,27 @@ export class BlindIndex {
 }
 
 /** Adds a position to a lexeme's list within PostgreSQL's limits; true when that lost information. */
-/**
- * Records a lexeme at a position; positions arrive ascending per lexeme. Returns true when
- * PostgreSQL's limits dropped or clamped something.
- */
-function addPosition(positions: Map<string, number | number[]>, lexeme: string, pos: number): boolean {
-  let lossy = false;
-  if (pos > PG_MAX_POSITION) {
-    lossy = true;
-    pos = PG_MAX_POSITION;
-  }
-  const seen = positions.get(lexeme);
-  if (seen === undefined) positions.set(lexeme, pos);
-  else if (typeof seen === 'number') {
-    if (seen !== pos) positions.set(lexeme, [seen, pos]);
-  } else if (seen[seen.length - 1] !== pos) {
-    if (seen.length < PG_MAX_POSITIONS_PER_LEXEME) seen.push(pos);
-    else lossy = true;
-  }
-  return lossy;
+/** A token's lexeme, and its positions in the text being indexed (BlindIndex#collect). */
+interface LexemeEntry {
+  lexeme: string;
+  /** The lexeme's first six characters as a number that sorts as the string does. */
+  order: number;
+  stamp: number;
+  first: number;
+  more: number[] | null;
+}
+
+/** Rank of each base32 character in byte order ('2'…'7' before 'a'…'z'), as PostgreSQL sorts. */
+const BYTE_RANK = new Map([...'234567abcdefghijklmnopqrstuvwxyz'].map((c, i) => [c, i]));
+
+function newEntry(lexeme: string): LexemeEntry {
+  let order = 0;
+  for (let k = 0; k < 6; k++) order = order * 32 + BYTE_RANK.get(lexeme[k]!)!;
+  return { lexeme, order, stamp: 0, first: 0, more: null };
+}
+
+function inTsvectorOrder(a: LexemeEntry, b: LexemeEntry): number {
+  return a.order - b.order || (a.lexeme < b.lexeme ? -1 : a.lexeme > b.lexeme ? 1 : 0);
 }
 
 const indexCache = new WeakMap<Uint8Array, BlindIndex>();
