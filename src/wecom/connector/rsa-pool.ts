@@ -11,15 +11,24 @@ import { rsaPkcs1v15Decrypt } from '../../crypto/rsa.js';
 /** The result of one ciphertext: the plaintext, or why it could not be decrypted. */
 export type RsaOutcome = { ok: true; value: Buffer } | { ok: false; message: string };
 
+/**
+ * A slice of ciphertexts for one worker, packed into one transferred buffer: ciphertext i is
+ * `data[ends[i - 1]..ends[i])`. A thousand small arrays would each be cloned on the way.
+ */
 interface Job {
   id: number;
   pem: string;
-  ciphertexts: Uint8Array[];
+  data: Uint8Array;
+  ends: Uint32Array;
 }
-type JobResult = {
+
+/** The plaintexts, packed the same way (a failed one is empty and listed in `errors`). */
+interface JobResult {
   id: number;
-  outcomes: Array<{ ok: true; value: Uint8Array } | { ok: false; message: string }>;
-};
+  data: Uint8Array;
+  ends: Uint32Array;
+  errors: Array<[index: number, message: string]>;
+}
 
 const WORKER_FLAG = 'vigil-rsa-pool';
 
@@ -52,18 +61,18 @@ export class RsaPool {
         const slice = ciphertexts.slice(i * per, (i + 1) * per);
         if (slice.length === 0) return Promise.resolve([]);
         const id = this.nextId++;
+        const { data, ends } = pack(slice);
         return new Promise<JobResult>((resolve, reject) => {
           this.waiting.set(id, { resolve, reject });
-          worker.postMessage({ id, pem, ciphertexts: slice } satisfies Job);
-        }).then((r) => r.outcomes);
+          worker.postMessage({ id, pem, data, ends } satisfies Job, [
+            data.buffer as ArrayBuffer,
+            ends.buffer as ArrayBuffer,
+          ]);
+        }).then(unpack);
       }),
     );
     if (this.waiting.size === 0) for (const w of this.workers) w.unref(); // idle: never keep the process alive
-    return parts
-      .flat()
-      .map((o) =>
-        o.ok ? { ok: true, value: Buffer.from(o.value.buffer, o.value.byteOffset, o.value.byteLength) } : o,
-      );
+    return parts.flat();
   }
 
   /** Stops the threads. */
@@ -79,7 +88,7 @@ export class RsaPool {
       key = createPrivateKey(pem);
       this.inlineKeys.set(pem, key);
     }
-    return decryptAll(key, ciphertexts).map((o) => (o.ok ? { ok: true, value: Buffer.from(o.value) } : o));
+    return unpack({ id: 0, ...decryptPacked(key, pack(ciphertexts)) });
   }
 
   private start(): void {
@@ -124,17 +133,49 @@ export function sharedRsaPool(): RsaPool {
   return shared;
 }
 
-function decryptAll(
-  key: KeyObject,
-  ciphertexts: Uint8Array[],
-): Array<{ ok: true; value: Uint8Array } | { ok: false; message: string }> {
-  return ciphertexts.map((c) => {
+function pack(items: Uint8Array[]): { data: Uint8Array; ends: Uint32Array } {
+  const ends = new Uint32Array(items.length);
+  let total = 0;
+  items.forEach((c, i) => (ends[i] = total += c.length));
+  const data = new Uint8Array(total);
+  items.forEach((c, i) => data.set(c, i === 0 ? 0 : ends[i - 1]));
+  return { data, ends };
+}
+
+function unpack(r: JobResult): RsaOutcome[] {
+  const failed = new Map(r.errors);
+  const out: RsaOutcome[] = [];
+  for (let i = 0; i < r.ends.length; i++) {
+    const start = i === 0 ? 0 : r.ends[i - 1]!;
+    const message = failed.get(i);
+    if (message !== undefined) out.push({ ok: false, message });
+    else
+      out.push({
+        ok: true,
+        value: Buffer.from(r.data.buffer, r.data.byteOffset + start, r.ends[i]! - start),
+      });
+  }
+  return out;
+}
+
+/** Decrypts every packed ciphertext; each fails or succeeds on its own. */
+function decryptPacked(key: KeyObject, job: { data: Uint8Array; ends: Uint32Array }): Omit<JobResult, 'id'> {
+  const data = new Uint8Array(job.data.length); // a plaintext is never longer than its ciphertext
+  const ends = new Uint32Array(job.ends.length);
+  const errors: JobResult['errors'] = [];
+  let o = 0;
+  for (let i = 0; i < job.ends.length; i++) {
+    const start = i === 0 ? 0 : job.ends[i - 1]!;
     try {
-      return { ok: true, value: new Uint8Array(rsaPkcs1v15Decrypt(key, c)) };
+      const plain = rsaPkcs1v15Decrypt(key, job.data.subarray(start, job.ends[i]));
+      data.set(plain, o);
+      o += plain.length;
     } catch (e) {
-      return { ok: false, message: (e as Error).message };
+      errors.push([i, (e as Error).message]);
     }
-  });
+    ends[i] = o;
+  }
+  return { data, ends, errors };
 }
 
 // ---------- worker side ----------
@@ -147,6 +188,7 @@ if (!isMainThread && (workerData as Record<string, unknown> | null)?.[WORKER_FLA
       key = createPrivateKey(job.pem);
       keys.set(job.pem, key);
     }
-    parentPort!.postMessage({ id: job.id, outcomes: decryptAll(key, job.ciphertexts) } satisfies JobResult);
+    const result = { id: job.id, ...decryptPacked(key, job) } satisfies JobResult;
+    parentPort!.postMessage(result, [result.data.buffer as ArrayBuffer, result.ends.buffer as ArrayBuffer]);
   });
 }

@@ -19,8 +19,11 @@ export type WorkerRequest =
       timeout: number;
     }
   | { id: number; op: 'decryptData'; encryptKey: string; encryptMsg: string }
-  /** Several DecryptData calls in one round trip; each item fails or succeeds on its own. */
-  | { id: number; op: 'decryptBatch'; items: Array<{ encryptKey: string; encryptMsg: string }> }
+  /**
+   * Several DecryptData calls in one round trip, as two parallel lists (fewer objects to
+   * serialize than a list of pairs); each fails or succeeds on its own.
+   */
+  | { id: number; op: 'decryptBatch'; keys: string[]; msgs: string[] }
   | {
       id: number;
       op: 'getMediaData';
@@ -31,15 +34,22 @@ export type WorkerRequest =
       timeout: number;
     };
 
-/** One item of a decryptBatch reply. */
-export type DecryptBatchItem =
-  | { ok: true; plaintext: string }
-  | { ok: false; error: { code: number | null; message: string; slice: string | null } };
+/** A failed call, as it crosses the process boundary. */
+export interface WireError {
+  code: number | null;
+  message: string;
+  slice: string | null;
+}
+
+/** A decryptBatch reply: the plaintexts in order, null where the call failed, and the failures. */
+export interface DecryptBatchReply {
+  plaintexts: Array<string | null>;
+  errors: Array<[index: number, error: WireError]>;
+}
 
 /** The worker's reply. */
 export type WorkerResponse =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { code: number | null; message: string; slice: string | null } };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WireError };
 
 const libraryPath = process.env.VIGIL_FINANCE_SDK_LIBRARY;
 
@@ -52,23 +62,25 @@ async function handle(sdk: KoffiFinanceSdk, req: WorkerRequest): Promise<unknown
     case 'decryptData':
       return sdk.decryptData(req.encryptKey, req.encryptMsg);
     case 'decryptBatch': {
-      const out: DecryptBatchItem[] = [];
-      for (const item of req.items) {
+      const reply: DecryptBatchReply = { plaintexts: [], errors: [] };
+      for (let i = 0; i < req.keys.length; i++) {
         try {
-          out.push({ ok: true, plaintext: await sdk.decryptData(item.encryptKey, item.encryptMsg) });
+          reply.plaintexts.push(await sdk.decryptData(req.keys[i]!, req.msgs[i]!));
         } catch (e) {
-          const err = e instanceof FinanceSdkError ? e : null;
-          out.push({
-            ok: false,
-            error: { code: err?.code ?? null, message: (e as Error).message, slice: err?.slice ?? null },
-          });
+          reply.plaintexts.push(null);
+          reply.errors.push([i, toWire(e)]);
         }
       }
-      return out;
+      return reply;
     }
     case 'getMediaData':
       return sdk.getMediaData(req.indexBuf, req.sdkFileId, req.proxy, req.passwd, req.timeout);
   }
+}
+
+function toWire(e: unknown): WireError {
+  const err = e instanceof FinanceSdkError ? e : null;
+  return { code: err?.code ?? null, message: (e as Error).message, slice: err?.slice ?? null };
 }
 
 if (process.send && libraryPath) {
@@ -76,14 +88,7 @@ if (process.send && libraryPath) {
   process.on('message', (req: WorkerRequest) => {
     handle(sdk, req).then(
       (result) => process.send!({ id: req.id, ok: true, result } satisfies WorkerResponse),
-      (e: unknown) => {
-        const err = e instanceof FinanceSdkError ? e : null;
-        process.send!({
-          id: req.id,
-          ok: false,
-          error: { code: err?.code ?? null, message: (e as Error).message, slice: err?.slice ?? null },
-        } satisfies WorkerResponse);
-      },
+      (e: unknown) => process.send!({ id: req.id, ok: false, error: toWire(e) } satisfies WorkerResponse),
     );
   });
   // Exit with the parent instead of lingering.

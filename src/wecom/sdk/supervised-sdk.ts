@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DecryptBatchItem, WorkerRequest, WorkerResponse } from './finance-worker.js';
+import type { DecryptBatchReply, WireError, WorkerRequest, WorkerResponse } from './finance-worker.js';
 import {
   FinanceSdkCrashedError,
   FinanceSdkError,
@@ -112,9 +112,13 @@ export class SupervisedFinanceSdk implements FinanceSdk {
    */
   async decryptBatch(items: Array<{ encryptKey: string; encryptMsg: string }>): Promise<DecryptOutcome[]> {
     if (items.length === 0) return [];
-    let raw: DecryptBatchItem[];
+    let reply: DecryptBatchReply;
     try {
-      raw = (await this.enqueue({ op: 'decryptBatch', items }, 0, 1)) as DecryptBatchItem[];
+      reply = (await this.enqueue(
+        { op: 'decryptBatch', keys: items.map((i) => i.encryptKey), msgs: items.map((i) => i.encryptMsg) },
+        0,
+        1,
+      )) as DecryptBatchReply;
     } catch (e) {
       if (!(e instanceof FinanceSdkCrashedError)) throw e;
       return Promise.all(
@@ -126,17 +130,11 @@ export class SupervisedFinanceSdk implements FinanceSdk {
         ),
       );
     }
-    return raw.map((r) =>
-      r.ok
-        ? r
-        : {
-            ok: false,
-            error:
-              r.error.code !== null
-                ? new FinanceSdkError(r.error.code, opName(r.error.message), r.error.slice)
-                : new Error(r.error.message),
-          },
-    );
+    const failed = new Map(reply.errors);
+    return reply.plaintexts.map((plaintext, i): DecryptOutcome => {
+      const error = failed.get(i);
+      return error ? { ok: false, error: fromWire(error) } : { ok: true, plaintext: plaintext! };
+    });
   }
 
   async getMediaData(
@@ -241,9 +239,7 @@ export class SupervisedFinanceSdk implements FinanceSdk {
       if (!p || p.child !== child) return;
       this.pending.delete(m.id);
       if (m.ok) p.resolve(m.result);
-      else if (m.error.code !== null)
-        p.reject(new FinanceSdkError(m.error.code, opName(m.error.message), m.error.slice));
-      else p.reject(new Error(m.error.message));
+      else p.reject(fromWire(m.error));
     });
     child.on('exit', (code, signal) => {
       if (this.child === child) {
@@ -319,6 +315,10 @@ export class SupervisedFinanceSdk implements FinanceSdk {
     });
     return p;
   }
+}
+
+function fromWire(e: WireError): Error {
+  return e.code !== null ? new FinanceSdkError(e.code, opName(e.message), e.slice) : new Error(e.message);
 }
 
 function opName(message: string): string {
