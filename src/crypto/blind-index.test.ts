@@ -446,6 +446,24 @@ describe('property: the index equals its definition over the units', () => {
   });
 });
 
+describe('tsvector order', () => {
+  it('orders lexemes byte-wise, also those sharing their six-character sort prefix', () => {
+    type Entry = { lexeme: string; order: number };
+    const sorted = (entries: Entry[]): Entry[] =>
+      (bi as unknown as { sorted(e: Entry[]): Entry[] }).sorted(entries).slice();
+    const r = rng(11);
+    const alphabet = '234567abcdefghijklmnopqrstuvwxyz';
+    // Few prefixes, many lexemes each: ties on the prefix are the rule here, not one in 2^30.
+    const prefixes = ['2zzzzz', 'aaaaaa', 'aaaaab', 'zzzzzz']; // byte order: their index is `order`
+    const entries = Array.from({ length: 300 }, () => {
+      const order = Math.floor(r() * prefixes.length);
+      const rest = Array.from({ length: 7 }, () => pick(r, [...alphabet])).join('');
+      return { lexeme: prefixes[order]! + rest, order };
+    });
+    expect(sorted(entries).map((e) => e.lexeme)).toEqual(entries.map((e) => e.lexeme).sort());
+  });
+});
+
 describe('positionless mode', () => {
   const bag = new BlindIndex(key, { positions: false });
   const bagMatches = (text: string, q: string) =>

@@ -78,6 +78,24 @@ function scanUnits(text: string, visit: UnitVisitor): void {
   let wordStart = 0;
   let wordEnd = 0;
   let prevCjk = false; // previous normalized char was CJK (for glue)
+  const take = (ch: string, start: number, end: number) => {
+    const kind = kindOf(ch);
+    if (kind === 2) {
+      if (word === '') wordStart = start;
+      word += ch;
+      wordEnd = end;
+      prevCjk = false;
+      return;
+    }
+    if (word !== '') {
+      visit('word', word, wordStart, wordEnd, false);
+      word = '';
+    }
+    if (kind === 1) {
+      visit('cjk', ch, start, end, prevCjk);
+      prevCjk = true;
+    } else prevCjk = false;
+  };
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -93,26 +111,10 @@ function scanUnits(text: string, visit: UnitVisitor): void {
       i += cp > 0xffff ? 2 : 1;
       single = false;
     }
-    const end = i;
-    const norm = single ? normalizeOne(first) : text.slice(start, end).normalize('NFKC').toLowerCase();
-    for (const ch of norm) {
-      const kind = kindOf(ch);
-      if (kind === 2) {
-        if (word === '') wordStart = start;
-        word += ch;
-        wordEnd = end;
-        prevCjk = false;
-        continue;
-      }
-      if (word !== '') {
-        visit('word', word, wordStart, wordEnd, false);
-        word = '';
-      }
-      if (kind === 1) {
-        visit('cjk', ch, start, end, prevCjk);
-        prevCjk = true;
-      } else prevCjk = false;
-    }
+    const norm = single ? normalizeOne(first) : text.slice(start, i).normalize('NFKC').toLowerCase();
+    // Mostly one character: the memoized string itself, not a fresh one from an iterator.
+    if (norm.length === 1 || (norm.length === 2 && norm.codePointAt(0)! > 0xffff)) take(norm, start, i);
+    else for (const ch of norm) take(ch, start, i);
   }
   if (word !== '') visit('word', word, wordStart, wordEnd, false);
 }
@@ -176,6 +178,8 @@ export class BlindIndex {
   /** The collect call in progress, and the entries it saw, in first-seen order. */
   private stamp = 0;
   private readonly seen: LexemeEntry[] = [];
+  private sortKeys = new Float64Array(256);
+  private readonly sortedEntries: LexemeEntry[] = [];
   private readonly positions: boolean;
   private readonly memoSize: number;
 
@@ -282,7 +286,32 @@ export class BlindIndex {
       if (glued && prevCjk !== '') note(this.bigram(prevCjk, unit), pos - 1);
       prevCjk = unit;
     });
-    return { entries: seen.sort(inTsvectorOrder), tokenCount: pos, lossy };
+    return { entries: this.sorted(seen), tokenCount: pos, lossy };
+  }
+
+  /**
+   * The entries in tsvector order. Sorting numbers in a reused typed array (sort key and index
+   * in one float) spares the per-message work arrays of Array#sort.
+   */
+  private sorted(seen: LexemeEntry[]): LexemeEntry[] {
+    const n = seen.length;
+    if (n > 0xffff) return seen.slice().sort(inTsvectorOrder);
+    if (this.sortKeys.length < n) this.sortKeys = new Float64Array(Math.max(n, 2 * this.sortKeys.length));
+    const keys = this.sortKeys;
+    for (let i = 0; i < n; i++) keys[i] = seen[i]!.order * 0x10000 + i;
+    keys.subarray(0, n).sort();
+    const out = this.sortedEntries;
+    out.length = n;
+    for (let i = 0; i < n; i++) out[i] = seen[keys[i]! % 0x10000]!;
+    // Equal six-character prefixes (about one pair in 2^30) are ordered by the whole lexeme.
+    for (let i = 1; i < n; i++)
+      for (
+        let j = i;
+        j > 0 && out[j - 1]!.order === out[j]!.order && inTsvectorOrder(out[j - 1]!, out[j]!) > 0;
+        j--
+      )
+        [out[j - 1], out[j]] = [out[j]!, out[j - 1]!];
+    return out;
   }
 
   /** Builds the tsvector literal for a plaintext. */
