@@ -60,42 +60,28 @@ function kindOf(ch: string): number {
 }
 
 /** Receives the units of a text in order (see scanUnits). */
-type UnitVisitor = (kind: Unit['kind'], text: string, start: number, end: number, glued: boolean) => void;
+interface UnitVisitor {
+  unit(kind: Unit['kind'], text: string, start: number, end: number, glued: boolean): void;
+}
 
 /** Splits text into CJK-char and word units: NFKC (full-width folded), lower-cased, with original offsets. */
 export function tokenize(text: string): Unit[] {
   const units: Unit[] = [];
-  scanUnits(text, (kind, unit, start, end, glued) => units.push({ kind, text: unit, start, end, glued }));
+  scanUnits(text, {
+    unit: (kind, unit, start, end, glued) => units.push({ kind, text: unit, start, end, glued }),
+  });
   return units;
 }
 
 /**
- * The units of `text` in order, as tokenize returns them, handed to `visit` one by one: indexing
- * every archived message this way allocates no unit objects.
+ * The units of `text` in order, as tokenize returns them, handed to `visitor` one by one:
+ * indexing every archived message this way allocates no unit objects.
  */
-function scanUnits(text: string, visit: UnitVisitor): void {
+function scanUnits(text: string, visitor: UnitVisitor): void {
   let word = ''; // the word being read, visited once it ends
   let wordStart = 0;
   let wordEnd = 0;
   let prevCjk = false; // previous normalized char was CJK (for glue)
-  const take = (ch: string, start: number, end: number) => {
-    const kind = kindOf(ch);
-    if (kind === 2) {
-      if (word === '') wordStart = start;
-      word += ch;
-      wordEnd = end;
-      prevCjk = false;
-      return;
-    }
-    if (word !== '') {
-      visit('word', word, wordStart, wordEnd, false);
-      word = '';
-    }
-    if (kind === 1) {
-      visit('cjk', ch, start, end, prevCjk);
-      prevCjk = true;
-    } else prevCjk = false;
-  };
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -112,11 +98,35 @@ function scanUnits(text: string, visit: UnitVisitor): void {
       single = false;
     }
     const norm = single ? normalizeOne(first) : text.slice(start, i).normalize('NFKC').toLowerCase();
-    // Mostly one character: the memoized string itself, not a fresh one from an iterator.
-    if (norm.length === 1 || (norm.length === 2 && norm.codePointAt(0)! > 0xffff)) take(norm, start, i);
-    else for (const ch of norm) take(ch, start, i);
+    // Code point by code point; mostly there is one, the memoized string itself (no new string).
+    const oneChar = norm.length === 1 || (norm.length === 2 && norm.codePointAt(0)! > 0xffff);
+    for (let k = 0; k < norm.length;) {
+      let ch = norm;
+      if (oneChar) k = norm.length;
+      else {
+        const width = norm.codePointAt(k)! > 0xffff ? 2 : 1;
+        ch = norm.slice(k, k + width);
+        k += width;
+      }
+      const kind = kindOf(ch);
+      if (kind === 2) {
+        if (word === '') wordStart = start;
+        word += ch;
+        wordEnd = i;
+        prevCjk = false;
+        continue;
+      }
+      if (word !== '') {
+        visitor.unit('word', word, wordStart, wordEnd, false);
+        word = '';
+      }
+      if (kind === 1) {
+        visitor.unit('cjk', ch, start, i, prevCjk);
+        prevCjk = true;
+      } else prevCjk = false;
+    }
   }
-  if (word !== '') visit('word', word, wordStart, wordEnd, false);
+  if (word !== '') visitor.unit('word', word, wordStart, wordEnd, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,9 +185,8 @@ export class BlindIndex {
   private readonly words = new Map<string, LexemeEntry>();
   private readonly bigrams = new Map<string, Map<string, LexemeEntry>>();
   private bigramCount = 0;
-  /** The collect call in progress, and the entries it saw, in first-seen order. */
-  private stamp = 0;
-  private readonly seen: LexemeEntry[] = [];
+  /** The state of the collect call in progress (one object, so no closure per message). */
+  private readonly collector = new LexemeCollector(this);
   private sortKeys = new Float64Array(256);
   private readonly sortedEntries: LexemeEntry[] = [];
   private readonly positions: boolean;
@@ -206,14 +215,16 @@ export class BlindIndex {
     return this.bigram(token.slice(0, split), token.slice(split)).lexeme;
   }
 
-  private entry(kind: 'u' | 'w', token: string): LexemeEntry {
+  /** @internal the memo entry of a unigram or word. */
+  entry(kind: 'u' | 'w', token: string): LexemeEntry {
     const memo = kind === 'u' ? this.unigrams : this.words;
     let e = memo.get(token);
     if (e === undefined) memo.set(token, (e = newEntry(this.hash(kind, token))));
     return e;
   }
 
-  private bigram(first: string, second: string): LexemeEntry {
+  /** @internal the memo entry of a bigram. */
+  bigram(first: string, second: string): LexemeEntry {
     let inner = this.bigrams.get(first);
     if (inner === undefined) this.bigrams.set(first, (inner = new Map()));
     let e = inner.get(second);
@@ -252,41 +263,14 @@ export class BlindIndex {
    */
   private collect(text: string): { entries: LexemeEntry[]; tokenCount: number; lossy: boolean } {
     this.bound();
-    const stamp = ++this.stamp;
-    const seen = this.seen;
-    seen.length = 0;
-    let lossy = false;
-    let pos = 0;
-    let prevCjk = '';
-    const note = (e: LexemeEntry, at: number) => {
-      if (at > PG_MAX_POSITION) {
-        lossy = true;
-        at = PG_MAX_POSITION;
-      }
-      if (e.stamp !== stamp) {
-        e.stamp = stamp;
-        e.first = at;
-        e.more = null;
-        seen.push(e);
-      } else if ((e.more ? e.more[e.more.length - 1] : e.first) !== at) {
-        if (!e.more) e.more = [at];
-        else if (e.more.length + 1 < PG_MAX_POSITIONS_PER_LEXEME) e.more.push(at);
-        else lossy = true;
-      }
-    };
-    scanUnits(text, (kind, unit, _start, _end, glued) => {
-      pos++;
-      if (kind === 'word') {
-        note(this.entry('w', unit), pos);
-        prevCjk = '';
-        return;
-      }
-      note(this.entry('u', unit), pos);
-      // The bigram of the previous char and this one sits at the previous char's position.
-      if (glued && prevCjk !== '') note(this.bigram(prevCjk, unit), pos - 1);
-      prevCjk = unit;
-    });
-    return { entries: this.sorted(seen), tokenCount: pos, lossy };
+    const c = this.collector;
+    c.stamp++;
+    c.pos = 0;
+    c.prevCjk = '';
+    c.lossy = false;
+    c.seen.length = 0;
+    scanUnits(text, c);
+    return { entries: this.sorted(c.seen), tokenCount: c.pos, lossy: c.lossy };
   }
 
   /**
@@ -417,6 +401,50 @@ export class BlindIndex {
 }
 
 /** Adds a position to a lexeme's list within PostgreSQL's limits; true when that lost information. */
+/**
+ * Turns the units of one text into lexeme positions: each position is written on the lexeme's
+ * memo entry, stamped with the text being indexed, and the entry listed once in `seen`.
+ */
+class LexemeCollector implements UnitVisitor {
+  stamp = 0;
+  pos = 0;
+  prevCjk = '';
+  lossy = false;
+  readonly seen: LexemeEntry[] = [];
+
+  constructor(private readonly index: BlindIndex) {}
+
+  unit(kind: Unit['kind'], text: string, _start: number, _end: number, glued: boolean): void {
+    this.pos++;
+    if (kind === 'word') {
+      this.note(this.index.entry('w', text), this.pos);
+      this.prevCjk = '';
+      return;
+    }
+    this.note(this.index.entry('u', text), this.pos);
+    // The bigram of the previous char and this one sits at the previous char's position.
+    if (glued && this.prevCjk !== '') this.note(this.index.bigram(this.prevCjk, text), this.pos - 1);
+    this.prevCjk = text;
+  }
+
+  private note(e: LexemeEntry, at: number): void {
+    if (at > PG_MAX_POSITION) {
+      this.lossy = true;
+      at = PG_MAX_POSITION;
+    }
+    if (e.stamp !== this.stamp) {
+      e.stamp = this.stamp;
+      e.first = at;
+      e.more = null;
+      this.seen.push(e);
+    } else if ((e.more ? e.more[e.more.length - 1] : e.first) !== at) {
+      if (!e.more) e.more = [at];
+      else if (e.more.length + 1 < PG_MAX_POSITIONS_PER_LEXEME) e.more.push(at);
+      else this.lossy = true;
+    }
+  }
+}
+
 /** A token's lexeme, and its positions in the text being indexed (BlindIndex#collect). */
 interface LexemeEntry {
   lexeme: string;

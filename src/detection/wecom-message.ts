@@ -51,55 +51,63 @@ function itemText(type: string, content: unknown, depth: number): string[] {
   return payloadText(t, c, depth + 1);
 }
 
+/** The non-empty string fields `keys` of a payload, in that order. */
+function pick(p: Json, ...keys: string[]): string[] {
+  const out: string[] = [];
+  for (const k of keys) {
+    const v = str(p[k]);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
 /** Searchable strings from a payload of the given msgtype. */
 function payloadText(msgtype: string, p: Json, depth = 0): string[] {
-  const pick = (...keys: string[]): string[] =>
-    keys.map((k) => str(p[k])).filter((s): s is string => s !== undefined);
   switch (msgtype) {
     case 'text':
     case 'markdown':
-      return pick('content', 'markdown');
+      return pick(p, 'content', 'markdown');
     case 'link':
     case 'weapp':
-      return pick('title', 'description', 'displayname');
+      return pick(p, 'title', 'description', 'displayname');
     case 'file':
     case 'voip_doc_share':
     case 'qydiskfile':
-      return pick('filename');
+      return pick(p, 'filename');
     case 'card':
-      return pick('corpname');
+      return pick(p, 'corpname');
     case 'location':
-      return pick('title', 'address');
+      return pick(p, 'title', 'address');
     case 'todo':
-      return pick('title', 'content');
+      return pick(p, 'title', 'content');
     case 'redpacket':
     case 'external_redpacket':
-      return pick('wish');
+      return pick(p, 'wish');
     case 'meeting':
-      return pick('topic', 'address', 'remarks');
+      return pick(p, 'topic', 'address', 'remarks');
     case 'docmsg':
     case 'doc':
-      return pick('title');
+      return pick(p, 'title');
     case 'calendar':
-      return pick('title', 'place', 'remarks');
+      return pick(p, 'title', 'place', 'remarks');
     case 'collect': {
       const details = Array.isArray(p.details)
         ? p.details.map((d) => str(obj(d).ques)).filter((s): s is string => !!s)
         : [];
-      return [...pick('room_name', 'title'), ...details];
+      return [...pick(p, 'room_name', 'title'), ...details];
     }
     case 'news':
       return (Array.isArray(p.item) ? p.item : []).flatMap((i) =>
         [str(obj(i).title), str(obj(i).description)].filter((s): s is string => !!s),
       );
     case 'sphfeed':
-      return pick('sph_name', 'feed_desc');
+      return pick(p, 'sph_name', 'feed_desc');
     case 'meeting_notification':
-      return pick('content');
+      return pick(p, 'content');
     case 'chatrecord':
     case 'mixed':
       return [
-        ...pick('title'),
+        ...pick(p, 'title'),
         ...(Array.isArray(p.item) ? p.item : []).flatMap((i) =>
           depth > 3 ? [] : itemText(String(obj(i).type ?? ''), obj(i).content, depth),
         ),
@@ -109,7 +117,7 @@ function payloadText(msgtype: string, p: Json, depth = 0): string[] {
         .map((d) => str(obj(d).filename))
         .filter((s): s is string => !!s);
     default:
-      return pick('content', 'title', 'filename');
+      return pick(p, 'content', 'title', 'filename');
   }
 }
 

@@ -90,24 +90,26 @@ export function stripControlChars(text: string): string {
 export type ParseResult =
   { ok: true; message: ArchivedMessage; controlCharsStripped: boolean } | { ok: false; error: string };
 
+/** The message, or why the text is not one. */
+function parseAttempt(text: string): ArchivedMessage | string {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || typeof (v as { msgid?: unknown }).msgid !== 'string') {
+      return 'not a message object';
+    }
+    return v as ArchivedMessage;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Parses decrypted plaintext; retries once with control characters stripped. */
 export function parseDecryptedMessage(plaintext: string): ParseResult {
-  const attempt = (text: string): ArchivedMessage | string => {
-    try {
-      const v: unknown = JSON.parse(text);
-      if (typeof v !== 'object' || v === null || typeof (v as { msgid?: unknown }).msgid !== 'string') {
-        return 'not a message object';
-      }
-      return v as ArchivedMessage;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  };
-  const first = attempt(plaintext);
+  const first = parseAttempt(plaintext);
   if (typeof first !== 'string') return { ok: true, message: first, controlCharsStripped: false };
   const stripped = stripControlChars(plaintext);
   if (stripped !== plaintext) {
-    const second = attempt(stripped);
+    const second = parseAttempt(stripped);
     if (typeof second !== 'string') return { ok: true, message: second, controlCharsStripped: true };
   }
   return { ok: false, error: first };
