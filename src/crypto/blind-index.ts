@@ -288,13 +288,13 @@ export class BlindIndex {
     out.length = n;
     for (let i = 0; i < n; i++) out[i] = seen[keys[i]! % 0x10000]!;
     // Equal six-character prefixes (about one pair in 2^30) are ordered by the whole lexeme.
-    for (let i = 1; i < n; i++)
-      for (
-        let j = i;
-        j > 0 && out[j - 1]!.order === out[j]!.order && inTsvectorOrder(out[j - 1]!, out[j]!) > 0;
-        j--
-      )
+    for (let i = 1; i < n; i++) {
+      let j = i;
+      while (j > 0 && out[j - 1]!.order === out[j]!.order && inTsvectorOrder(out[j - 1]!, out[j]!) > 0) {
         [out[j - 1], out[j]] = [out[j]!, out[j - 1]!];
+        j--;
+      }
+    }
     return out;
   }
 

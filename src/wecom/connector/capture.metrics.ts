@@ -12,7 +12,7 @@ export function registerCaptureMetrics(registry: Registry, pool: Pool): void {
   });
   const envelopes = new Gauge({
     name: 'vigil_capture_envelopes',
-    help: 'WeCom envelopes by state (pending, archived, held_key, quarantined)',
+    help: 'WeCom messages archived, and envelopes waiting by state (pending, held_key, quarantined)',
     labelNames: ['corp', 'state'] as const,
     registers: [registry],
   });

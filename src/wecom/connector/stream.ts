@@ -17,12 +17,12 @@
  * stage settles before the error is thrown.
  */
 import type { ArchiveService } from '../../archive/archive.service.js';
+import type { MessageToArchive } from '../../archive/types.js';
 import type { DetectionService } from '../../detection/store/detection.service.js';
 import { withTransaction, type Pool, type PoolClient } from '../../platform/db/pool.js';
 import { parseChatData } from '../sdk/chatdata.js';
 import type { FinanceSdk } from '../sdk/types.js';
 import { archiveMessages } from './archive-step.js';
-import type { MessageToArchive } from '../../archive/types.js';
 import {
   ConnectorRepository,
   type EnvelopeOutcome,
