@@ -309,11 +309,6 @@ export class EmulatedCorp {
     this.sealed = sealed;
   }
 
-  /** The GetChatData envelope entry for one message (JSON text; seq written as a raw integer). */
-  chatDataItem(index: number): string {
-    return this.sealed && index < this.sealed.count ? this.sealed.item(index) : this.encryptEnvelope(index);
-  }
-
   /** The entries of messages [start, end), comma-separated: the inside of GetChatData's list. */
   chatDataItems(start: number, end: number): Buffer {
     const sealedEnd = Math.min(end, this.sealed?.count ?? 0);
@@ -324,6 +319,7 @@ export class EmulatedCorp {
     return Buffer.concat(pieces);
   }
 
+  /** The GetChatData envelope entry for one message (JSON text; seq written as a raw integer). */
   private encryptEnvelope(index: number): string {
     const m = this.message(index);
     const ver = this.keyVersionOf(index, m.fault);

@@ -12,6 +12,5 @@ describe('SealedEnvelopes', () => {
         expect(Buffer.concat(sealed.pieces(start, end)).toString(), `${start}..${end}`).toBe(
           texts.slice(start, end).join(','),
         );
-    expect(texts.map((_, i) => sealed.item(i))).toEqual(texts);
   });
 });

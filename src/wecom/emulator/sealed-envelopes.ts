@@ -42,11 +42,6 @@ export class SealedEnvelopes {
     this.used = this.ends[i]! + 1;
   }
 
-  /** Envelope `i` as text. */
-  item(i: number): string {
-    return this.chunks[this.chunkOf[i]!]!.toString('utf8', this.starts[i], this.ends[i]);
-  }
-
   /** Envelopes [start, end) as comma-separated pieces (one per chunk the range crosses). */
   pieces(start: number, end: number): Buffer[] {
     const out: Buffer[] = [];
