@@ -400,7 +400,6 @@ export class BlindIndex {
   }
 }
 
-/** Adds a position to a lexeme's list within PostgreSQL's limits; true when that lost information. */
 /**
  * Turns the units of one text into lexeme positions: each position is written on the lexeme's
  * memo entry, stamped with the text being indexed, and the entry listed once in `seen`.
